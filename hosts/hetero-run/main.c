@@ -1,0 +1,737 @@
+/*
+ * hetero-run - run any libhetero kernel on any device from the shell.
+ *
+ * DESIGN: built on the public API alone. The kernel's descriptor says how
+ * many arrays it takes and which parameters it knows, so this program
+ * drives every kernel the same way: inputs come from .npy files (--input,
+ * in the kernel's argument order) or are generated from --shape with a
+ * seeded generator; the call is planned once (--device picks the flags) and
+ * executed --warmup + --repeat times; the median/min/max time is reported,
+ * as text or one JSON object. Usage errors exit 2, runtime errors exit 1.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hetero/hetero.h>
+
+#define MAX_ARR 4
+#define MAX_PARAMS 16
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 1
+
+struct options {
+    const char *kernel;
+    const char *device;
+    const char *shape;
+    const char *dtype;
+    size_t threads;
+    long repeat;
+    long warmup;
+    uint64_t seed;
+    const char *inputs[MAX_ARR];
+    size_t n_inputs;
+    const char *outputs[MAX_ARR];
+    size_t n_outputs;
+    struct hetero_param params[MAX_PARAMS];
+    size_t n_params;
+    int verify;
+    int json;
+    int explain;
+    int list;
+};
+
+static void usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2), noreturn))
+#endif
+    ;
+
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("hetero-run: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'hetero-run --help'.\n", stderr);
+    exit(EXIT_USAGE);
+}
+
+static int runtime_error(hetero_context *ctx, int err, const char *what)
+{
+    const char *detail = hetero_context_errmsg(ctx);
+
+    fprintf(stderr, "hetero-run: error: %s: %s%s%s\n", what,
+            hetero_strerror(err), detail[0] ? ": " : "", detail);
+    return EXIT_RUNTIME;
+}
+
+static void print_help(void)
+{
+    printf(
+        "Usage: hetero-run [OPTIONS]\n"
+        "Run a libhetero kernel on a device and time it.\n\n"
+        "  -k, --kernel K        kernel to run (default: autocorr; see --list)\n"
+        "  -d, --device D        serial | cpu | gpu | auto (default: "
+        "$HETERO_DEVICE or auto)\n"
+        "  -s, --shape S         workload shape, e.g. 30x100x100 (default: the"
+        " kernel's)\n"
+        "  -t, --dtype T         f64 (default) or f32\n"
+        "  -j, --threads N       pool threads for --device cpu (default: the "
+        "model's choice)\n"
+        "  -r, --repeat R        timed executions (default 5)\n"
+        "  -w, --warmup W        untimed executions first (default 1)\n"
+        "      --seed S          seed of the generated inputs (default 42)\n"
+        "  -i, --input FILE      .npy input, repeat in the kernel's argument "
+        "order\n"
+        "  -o, --output FILE     write output(s) as .npy, repeat for several\n"
+        "  -p, --param NAME=VAL  kernel parameter, repeatable (e.g. algo=fft)\n"
+        "      --verify          compare with the serial reference\n"
+        "      --explain         print every candidate the dispatcher "
+        "considered\n"
+        "      --json            print one JSON object instead of text\n"
+        "      --list            list kernels, their parameters and the "
+        "devices\n"
+        "  -h, --help            this help\n"
+        "  -V, --version         print the version\n\n"
+        "Exit status: 0 ok, 1 runtime error, 2 usage error.\n"
+        "Environment: HETERO_NUM_THREADS, HETERO_DEVICE, HETERO_CL_DEVICE, "
+        "XDG_CACHE_HOME.\n");
+}
+
+static void print_list(void)
+{
+    size_t i;
+    size_t j;
+
+    printf("Kernels:\n");
+    for (i = 0; i < hetero_kernel_count(); i++) {
+        const hetero_kernel *k = hetero_kernel_at(i);
+
+        printf("  %-9s %s\n", hetero_kernel_name(k), hetero_kernel_summary(k));
+        printf("            shape: %s (default %s)\n",
+               hetero_kernel_shape_help(k), hetero_kernel_default_shape(k));
+        printf("            variants:");
+        for (j = 0; j < hetero_kernel_n_variants(k); j++) {
+            struct hetero_variant_info vi;
+
+            if (hetero_kernel_variant(k, j, &vi) == 0)
+                printf(" %s%s%s", hetero_backend_name(vi.backend),
+                       vi.algo ? "/" : "", vi.algo ? vi.algo : "");
+        }
+        printf("\n");
+        for (j = 0; j < hetero_kernel_n_params(k); j++) {
+            struct hetero_param_info pi;
+
+            if (hetero_kernel_param(k, j, &pi) == 0)
+                printf("            --param %s=%s  %s (default %s)\n",
+                       pi.name, pi.choices ? pi.choices : "N", pi.help,
+                       pi.default_value ? pi.default_value : "required");
+        }
+    }
+    printf("\nDevices:\n"
+           "  serial    one thread, the reference implementation\n"
+           "  cpu       the pthreads pool\n"
+           "  gpu       the OpenCL device (a GPU if present, else the first "
+           "accelerator or CPU device)\n"
+           "  auto      chosen per call by the cost model\n");
+}
+
+static long parse_long(const char *opt, const char *s, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        usage_error("%s: '%s' is not an integer in [%ld, %ld]", opt, s, min,
+                    max);
+    return v;
+}
+
+static int parse_shape(const char *s, size_t *shape)
+{
+    int nd = 0;
+    const char *p = s;
+
+    while (*p) {
+        char *end;
+        unsigned long long v;
+
+        if (nd == HETERO_MAX_NDIM)
+            usage_error("--shape '%s': more than %d dimensions", s,
+                        HETERO_MAX_NDIM);
+        if (*p < '0' || *p > '9')
+            usage_error("--shape '%s': expected dimensions like 30x100x100",
+                        s);
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (errno || v == 0 || v > SIZE_MAX)
+            usage_error("--shape '%s': dimensions must be positive integers",
+                        s);
+        shape[nd++] = (size_t)v;
+        p = end;
+        if (*p == 'x' || *p == 'X' || *p == ',') {
+            p++;
+            if (!*p)
+                usage_error("--shape '%s': trailing separator", s);
+        } else if (*p) {
+            usage_error("--shape '%s': unexpected '%c'", s, *p);
+        }
+    }
+    if (nd == 0)
+        usage_error("--shape is empty");
+    return nd;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        { "kernel", required_argument, NULL, 'k' },
+        { "device", required_argument, NULL, 'd' },
+        { "shape", required_argument, NULL, 's' },
+        { "dtype", required_argument, NULL, 't' },
+        { "threads", required_argument, NULL, 'j' },
+        { "repeat", required_argument, NULL, 'r' },
+        { "warmup", required_argument, NULL, 'w' },
+        { "seed", required_argument, NULL, 'S' },
+        { "input", required_argument, NULL, 'i' },
+        { "output", required_argument, NULL, 'o' },
+        { "param", required_argument, NULL, 'p' },
+        { "verify", no_argument, NULL, 'v' },
+        { "json", no_argument, NULL, 'J' },
+        { "explain", no_argument, NULL, 'E' },
+        { "list", no_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":k:d:s:t:j:r:w:i:o:p:hV", longopts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            o->kernel = optarg;
+            break;
+        case 'd':
+            o->device = optarg;
+            break;
+        case 's':
+            o->shape = optarg;
+            break;
+        case 't':
+            o->dtype = optarg;
+            break;
+        case 'j':
+            o->threads = (size_t)parse_long("--threads", optarg, 1,
+                                            HETERO_POOL_MAX_THREADS);
+            break;
+        case 'r':
+            o->repeat = parse_long("--repeat", optarg, 1, 1000000);
+            break;
+        case 'w':
+            o->warmup = parse_long("--warmup", optarg, 0, 1000000);
+            break;
+        case 'S':
+            o->seed = (uint64_t)parse_long("--seed", optarg, 0, LONG_MAX);
+            break;
+        case 'i':
+            if (o->n_inputs == MAX_ARR)
+                usage_error("too many --input files");
+            o->inputs[o->n_inputs++] = optarg;
+            break;
+        case 'o':
+            if (o->n_outputs == MAX_ARR)
+                usage_error("too many --output files");
+            o->outputs[o->n_outputs++] = optarg;
+            break;
+        case 'p': {
+            char *eq = strchr(optarg, '=');
+
+            if (!eq || eq == optarg || !eq[1])
+                usage_error("--param '%s': expected NAME=VALUE", optarg);
+            if (o->n_params == MAX_PARAMS)
+                usage_error("too many --param options");
+            *eq = '\0';
+            o->params[o->n_params].name = optarg;
+            o->params[o->n_params].value = eq + 1;
+            o->n_params++;
+            break;
+        }
+        case 'v':
+            o->verify = 1;
+            break;
+        case 'J':
+            o->json = 1;
+            break;
+        case 'E':
+            o->explain = 1;
+            break;
+        case 'l':
+            o->list = 1;
+            break;
+        case 'h':
+            print_help();
+            exit(0);
+        case 'V':
+            printf("hetero-run (libhetero) %s\n", hetero_version());
+            exit(0);
+        case ':':
+            usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+static unsigned device_flags(const char *dev)
+{
+    if (strcmp(dev, "serial") == 0)
+        return HETERO_PLAN_FORCE_SERIAL;
+    if (strcmp(dev, "cpu") == 0)
+        return HETERO_PLAN_FORCE_POOL;
+    if (strcmp(dev, "gpu") == 0)
+        return HETERO_PLAN_FORCE_OPENCL;
+    if (strcmp(dev, "auto") == 0)
+        return HETERO_PLAN_ESTIMATE;
+    usage_error("--device '%s': expected serial, cpu, gpu or auto", dev);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform values in [-1, 1) (integers in [-100, 100)). */
+static void fill_random(struct hetero_array *a, uint64_t seed)
+{
+    size_t n = 0;
+    size_t i;
+
+    if (hetero_array_numel(a, &n))
+        return;
+    if (hetero_dtype_is_complex(a->dtype))
+        n *= 2;
+    for (i = 0; i < n; i++) {
+        double u = (double)(splitmix(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+
+        switch (a->dtype) {
+        case HETERO_F32:
+        case HETERO_C64:
+            ((float *)a->data)[i] = (float)u;
+            break;
+        case HETERO_F64:
+        case HETERO_C128:
+            ((double *)a->data)[i] = u;
+            break;
+        case HETERO_I32:
+            ((int32_t *)a->data)[i] = (int32_t)floor(u * 100.0);
+            break;
+        case HETERO_I64:
+            ((int64_t *)a->data)[i] = (int64_t)floor(u * 100.0);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static double elem(const struct hetero_array *a, size_t i)
+{
+    switch (a->dtype) {
+    case HETERO_F32:
+    case HETERO_C64:
+        return ((const float *)a->data)[i];
+    case HETERO_F64:
+    case HETERO_C128:
+        return ((const double *)a->data)[i];
+    case HETERO_I32:
+        return ((const int32_t *)a->data)[i];
+    case HETERO_I64:
+        return (double)((const int64_t *)a->data)[i];
+    default:
+        return NAN;
+    }
+}
+
+static size_t numel_scalars(const struct hetero_array *a)
+{
+    size_t n = 0;
+
+    if (hetero_array_numel(a, &n))
+        return 0;
+    return hetero_dtype_is_complex(a->dtype) ? 2 * n : n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void shape_str(const struct hetero_array *a, char *buf, size_t n)
+{
+    size_t used = 0;
+    int d;
+
+    buf[0] = '\0';
+    for (d = 0; d < a->ndim && used < n; d++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%zu", d ? "x" : "",
+                                 a->shape[d]);
+    if (a->ndim == 0)
+        snprintf(buf, n, "scalar");
+}
+
+struct report {
+    struct hetero_plan_info info;
+    double plan_s;
+    double med;
+    double min;
+    double max;
+    double err_abs;
+    double err_rel;
+    int verified;
+};
+
+static void print_candidates(const hetero_plan *plan, int json)
+{
+    struct hetero_plan_info info;
+    size_t i;
+
+    if (hetero_plan_info(plan, &info))
+        return;
+    if (!json)
+        printf("candidates (%s):\n", info.reason);
+    for (i = 0; i < info.n_candidates; i++) {
+        struct hetero_candidate c;
+        char name[64];
+
+        if (hetero_plan_candidate(plan, i, &c))
+            continue;
+        snprintf(name, sizeof(name), "%s%s%s", hetero_backend_name(c.backend),
+                 c.algo ? "/" : "", c.algo ? c.algo : "");
+        if (json) {
+            printf("%s{\"variant\":\"%s\",\"threads\":%zu,\"predicted_s\":%.9g,"
+                   "\"overhead_s\":%.9g,\"compute_s\":%.9g,"
+                   "\"transfer_s\":%.9g,\"calibrated\":%s,\"eligible\":%s,"
+                   "\"reason\":\"%s\"}",
+                   i ? "," : "", name, c.num_threads, c.predicted_s,
+                   c.overhead_s, c.compute_s, c.transfer_s,
+                   c.calibrated ? "true" : "false",
+                   c.eligible ? "true" : "false", c.reason);
+        } else {
+            printf("  %-14s threads=%-3zu predicted %10.3f ms (overhead "
+                   "%.3f, compute %.3f, transfer %.3f)%s%s%s\n",
+                   name, c.num_threads, c.predicted_s * 1e3,
+                   c.overhead_s * 1e3, c.compute_s * 1e3, c.transfer_s * 1e3,
+                   c.calibrated ? "" : " [uncalibrated]",
+                   c.eligible ? "" : " [not eligible: ",
+                   c.eligible ? "" : c.reason);
+            if (!c.eligible)
+                printf("]\n");
+        }
+    }
+}
+
+static int run_main(struct options *o)
+{
+    hetero_context *ctx = NULL;
+    const hetero_kernel *k;
+    struct hetero_array in[MAX_ARR] = { { 0 } };
+    struct hetero_array out[MAX_ARR] = { { 0 } };
+    struct hetero_array ref[MAX_ARR] = { { 0 } };
+    struct hetero_call call = { 0 };
+    struct hetero_plan_opts popts = { 0 };
+    struct report rep = { 0 };
+    hetero_plan *plan = NULL;
+    enum hetero_dtype dtype;
+    size_t shape[HETERO_MAX_NDIM];
+    double *times = NULL;
+    size_t n_in;
+    size_t i;
+    int ndim = 0;
+    int rc = EXIT_RUNTIME;
+    int ret;
+    long r;
+
+    k = hetero_kernel_find(o->kernel);
+    if (!k)
+        usage_error("unknown kernel '%s' (see --list)", o->kernel);
+    dtype = hetero_dtype_from_name(o->dtype);
+    if (dtype != HETERO_F64 && dtype != HETERO_F32)
+        usage_error("--dtype '%s': expected f64 or f32", o->dtype);
+    popts.flags = device_flags(o->device);
+    popts.num_threads = o->threads;
+    n_in = hetero_kernel_n_inputs(k);
+    if (o->n_inputs && o->n_inputs != n_in)
+        usage_error("kernel %s takes %zu input(s), %zu --input given",
+                    o->kernel, n_in, o->n_inputs);
+    if (o->n_outputs > hetero_kernel_n_outputs(k))
+        usage_error("kernel %s has %zu output(s), %zu --output given",
+                    o->kernel, hetero_kernel_n_outputs(k), o->n_outputs);
+    if (o->n_inputs && o->shape)
+        usage_error("--shape and --input exclude each other");
+    if (!o->n_inputs)
+        ndim = parse_shape(o->shape ? o->shape : hetero_kernel_default_shape(k),
+                           shape);
+
+    ret = hetero_context_create(NULL, &ctx);
+    if (ret)
+        return runtime_error(NULL, ret, "cannot create the context");
+
+    if (o->n_inputs) {
+        for (i = 0; i < n_in; i++) {
+            ret = hetero_npy_read(ctx, o->inputs[i], &in[i]);
+            if (ret) {
+                char what[512];
+
+                snprintf(what, sizeof(what), "cannot read '%s'",
+                         o->inputs[i]);
+                rc = runtime_error(ctx, ret, what);
+                goto out;
+            }
+        }
+    } else if (n_in) {
+        ret = hetero_kernel_input_specs(ctx, k, ndim, shape, dtype, in);
+        if (ret) {
+            fprintf(stderr, "hetero-run: error: --shape: %s\n",
+                    hetero_context_errmsg(ctx));
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        for (i = 0; i < n_in; i++) {
+            struct hetero_array spec = in[i];
+
+            ret = hetero_array_alloc(ctx, spec.dtype, spec.ndim, spec.shape,
+                                     &in[i]);
+            if (ret) {
+                rc = runtime_error(ctx, ret, "cannot allocate the inputs");
+                goto out;
+            }
+            fill_random(&in[i], o->seed + 0x1000 * i);
+        }
+    }
+    call.inputs = in;
+    call.n_inputs = n_in;
+    call.params = o->params;
+    call.n_params = o->n_params;
+    call.outputs = out;
+    ret = hetero_call_alloc_outputs(ctx, k, &call);
+    if (ret) {
+        fprintf(stderr, "hetero-run: error: %s\n",
+                hetero_context_errmsg(ctx)[0] ? hetero_context_errmsg(ctx)
+                                              : hetero_strerror(ret));
+        rc = ret == HETERO_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+        goto out;
+    }
+
+    {
+        struct timespec t0;
+        struct timespec t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ret = hetero_plan_create_opts(ctx, k, &call, &popts, &plan);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        rep.plan_s = (double)(t1.tv_sec - t0.tv_sec) +
+                     1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
+    if (ret) {
+        rc = runtime_error(ctx, ret, "cannot plan the call");
+        goto out;
+    }
+    times = calloc((size_t)o->repeat, sizeof(*times));
+    if (!times) {
+        rc = runtime_error(ctx, HETERO_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (r = 0; r < o->warmup + o->repeat; r++) {
+        struct timespec t0;
+        struct timespec t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ret = hetero_plan_execute(plan, &call);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (ret) {
+            rc = runtime_error(ctx, ret, "execution failed");
+            goto out;
+        }
+        if (r >= o->warmup)
+            times[r - o->warmup] = (double)(t1.tv_sec - t0.tv_sec) +
+                                   1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
+    qsort(times, (size_t)o->repeat, sizeof(*times), cmp_double);
+    rep.min = times[0];
+    rep.max = times[o->repeat - 1];
+    rep.med = o->repeat % 2 ? times[o->repeat / 2]
+                            : 0.5 * (times[o->repeat / 2 - 1] +
+                                     times[o->repeat / 2]);
+    if (hetero_plan_info(plan, &rep.info))
+        goto out;
+
+    if (o->verify) {
+        struct hetero_call rc_call = call;
+        size_t j;
+
+        rc_call.outputs = ref;
+        rc_call.n_outputs = 0;
+        ret = hetero_call_alloc_outputs(ctx, k, &rc_call);
+        if (ret == 0)
+            ret = hetero_run(ctx, k, &rc_call, HETERO_PLAN_FORCE_SERIAL);
+        if (ret) {
+            rc = runtime_error(ctx, ret, "serial reference failed");
+            goto out;
+        }
+        for (i = 0; i < hetero_kernel_n_outputs(k); i++) {
+            size_t n = numel_scalars(&out[i]);
+
+            for (j = 0; j < n; j++) {
+                double a = elem(&out[i], j);
+                double b = elem(&ref[i], j);
+                double d = fabs(a - b);
+
+                if (isnan(a) && isnan(b))
+                    continue;
+                if (isnan(a) || isnan(b))
+                    d = INFINITY;
+                if (d > rep.err_abs)
+                    rep.err_abs = d;
+                if (d / fmax(fabs(b), 1e-300) > rep.err_rel && d > 0)
+                    rep.err_rel = d / fmax(fabs(b), 1e-300);
+            }
+        }
+        rep.verified = 1;
+    }
+
+    for (i = 0; i < o->n_outputs; i++) {
+        ret = hetero_npy_write(ctx, o->outputs[i], &out[i]);
+        if (ret) {
+            char what[512];
+
+            snprintf(what, sizeof(what), "cannot write '%s'", o->outputs[i]);
+            rc = runtime_error(ctx, ret, what);
+            goto out;
+        }
+    }
+
+    {
+        char shp[128] = "";
+        char variant[64];
+
+        if (n_in)
+            shape_str(&in[0], shp, sizeof(shp));
+        else
+            snprintf(shp, sizeof(shp), "-");
+        snprintf(variant, sizeof(variant), "%s%s%s",
+                 hetero_backend_name(rep.info.backend),
+                 rep.info.algo ? "/" : "", rep.info.algo ? rep.info.algo : "");
+        if (o->json) {
+            printf("{\"kernel\":\"%s\",\"device\":\"%s\",\"variant\":\"%s\","
+                   "\"backend\":\"%s\",\"algo\":%s%s%s,\"threads\":%zu,"
+                   "\"device_name\":\"%s\",\"shape\":\"%s\",\"dtype\":\"%s\","
+                   "\"repeat\":%ld,\"warmup\":%ld,\"plan_s\":%.9g,"
+                   "\"time_s\":{\"median\":%.9g,\"min\":%.9g,\"max\":%.9g},"
+                   "\"predicted_s\":%.9g,\"calibrated\":%s,\"fell_back\":%s,"
+                   "\"reason\":\"%s\"",
+                   o->kernel, o->device, variant,
+                   hetero_backend_name(rep.info.backend),
+                   rep.info.algo ? "\"" : "",
+                   rep.info.algo ? rep.info.algo : "null",
+                   rep.info.algo ? "\"" : "", rep.info.num_threads,
+                   rep.info.device, shp, hetero_dtype_name(dtype), o->repeat,
+                   o->warmup, rep.plan_s, rep.med, rep.min, rep.max,
+                   rep.info.predicted_s,
+                   rep.info.calibrated ? "true" : "false",
+                   rep.info.fell_back ? "true" : "false", rep.info.reason);
+            if (rep.verified)
+                printf(",\"verify\":{\"max_abs_err\":%.6g,"
+                       "\"max_rel_err\":%.6g}",
+                       rep.err_abs, rep.err_rel);
+            if (o->explain) {
+                printf(",\"candidates\":[");
+                print_candidates(plan, 1);
+                printf("]");
+            }
+            printf("}\n");
+        } else {
+            printf("kernel   %s\n", o->kernel);
+            printf("device   %s -> %s (%s, %zu thread%s)%s\n", o->device,
+                   variant, rep.info.device, rep.info.num_threads,
+                   rep.info.num_threads == 1 ? "" : "s",
+                   rep.info.fell_back ? " [fell back to CPU]" : "");
+            printf("shape    %s %s\n", shp,
+                   n_in ? hetero_dtype_name(in[0].dtype) : "");
+            printf("plan     %.3f ms (%s)\n", rep.plan_s * 1e3,
+                   rep.info.reason);
+            printf("time     median %.3f ms, min %.3f ms, max %.3f ms over "
+                   "%ld run(s)\n",
+                   rep.med * 1e3, rep.min * 1e3, rep.max * 1e3, o->repeat);
+            for (i = 0; i < hetero_kernel_n_outputs(k); i++) {
+                size_t n = numel_scalars(&out[i]);
+                size_t j;
+
+                if (n > 4)
+                    continue;
+                printf("%-8s", hetero_kernel_output_name(k, i));
+                for (j = 0; j < n; j++)
+                    printf(" %.17g", elem(&out[i], j));
+                printf("\n");
+            }
+            if (rep.verified)
+                printf("verify   max abs err %.3g, max rel err %.3g "
+                       "(vs serial)\n",
+                       rep.err_abs, rep.err_rel);
+            if (o->explain)
+                print_candidates(plan, 0);
+        }
+    }
+    rc = 0;
+out:
+    free(times);
+    hetero_plan_destroy(plan);
+    for (i = 0; i < MAX_ARR; i++) {
+        hetero_array_free(&in[i]);
+        hetero_array_free(&out[i]);
+        hetero_array_free(&ref[i]);
+    }
+    hetero_context_destroy(ctx);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = { 0 };
+    const char *env_dev = getenv("HETERO_DEVICE");
+
+    o.kernel = hetero_kernel_find("autocorr") ? "autocorr" : "vecadd";
+    o.device = env_dev && env_dev[0] ? env_dev : "auto";
+    o.dtype = "f64";
+    o.repeat = 5;
+    o.warmup = 1;
+    o.seed = 42;
+    parse_args(argc, argv, &o);
+    if (o.list) {
+        print_list();
+        return 0;
+    }
+    return run_main(&o);
+}

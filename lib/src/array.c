@@ -1,0 +1,139 @@
+/*
+ * array.c - dtypes, overflow-checked shape arithmetic, array allocation.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+    const char *name;
+    const char *alias;
+    size_t size;
+} dtype_info[HETERO_DTYPE_COUNT] = {
+    [HETERO_DTYPE_NONE] = { "none", "none", 0 },
+    [HETERO_F32] = { "f32", "float32", 4 },
+    [HETERO_F64] = { "f64", "float64", 8 },
+    [HETERO_C64] = { "c64", "complex64", 8 },
+    [HETERO_C128] = { "c128", "complex128", 16 },
+    [HETERO_I32] = { "i32", "int32", 4 },
+    [HETERO_I64] = { "i64", "int64", 8 },
+};
+
+static bool dtype_valid(enum hetero_dtype d)
+{
+    return d > HETERO_DTYPE_NONE && (int)d < HETERO_DTYPE_COUNT;
+}
+
+size_t hetero_dtype_size(enum hetero_dtype dtype)
+{
+    return dtype_valid(dtype) ? dtype_info[dtype].size : 0;
+}
+
+const char *hetero_dtype_name(enum hetero_dtype dtype)
+{
+    return dtype_valid(dtype) ? dtype_info[dtype].name : "none";
+}
+
+enum hetero_dtype hetero_dtype_from_name(const char *name)
+{
+    int d;
+
+    if (!name)
+        return HETERO_DTYPE_NONE;
+    for (d = 1; d < HETERO_DTYPE_COUNT; d++) {
+        if (strcmp(name, dtype_info[d].name) == 0 ||
+            strcmp(name, dtype_info[d].alias) == 0)
+            return (enum hetero_dtype)d;
+    }
+    return HETERO_DTYPE_NONE;
+}
+
+bool hetero_dtype_is_complex(enum hetero_dtype dtype)
+{
+    return dtype == HETERO_C64 || dtype == HETERO_C128;
+}
+
+int hetero_shape_numel(int ndim, const size_t *shape, size_t *out)
+{
+    size_t n = 1;
+    int i;
+
+    if (!out || ndim < 0 || ndim > HETERO_MAX_NDIM || (ndim > 0 && !shape))
+        return HETERO_EINVAL;
+    for (i = 0; i < ndim; i++) {
+        if (hetero__mul_overflow(n, shape[i], &n))
+            return HETERO_EINVAL;
+    }
+    /* A zero dimension makes the product 0, but a later dimension could
+     * still be absurd: check the product of the non-zero dims too. */
+    if (n == 0) {
+        size_t nz = 1;
+
+        for (i = 0; i < ndim; i++) {
+            if (shape[i] && hetero__mul_overflow(nz, shape[i], &nz))
+                return HETERO_EINVAL;
+        }
+    }
+    *out = n;
+    return 0;
+}
+
+int hetero_array_numel(const struct hetero_array *a, size_t *out)
+{
+    if (!a)
+        return HETERO_EINVAL;
+    return hetero_shape_numel(a->ndim, a->shape, out);
+}
+
+int hetero_array_nbytes(const struct hetero_array *a, size_t *out)
+{
+    size_t n;
+    size_t bytes;
+    int ret;
+
+    if (!a || !out || !dtype_valid(a->dtype))
+        return HETERO_EINVAL;
+    ret = hetero_array_numel(a, &n);
+    if (ret)
+        return ret;
+    if (hetero__mul_overflow(n, hetero_dtype_size(a->dtype), &bytes))
+        return HETERO_EINVAL;
+    *out = bytes;
+    return 0;
+}
+
+int hetero_array_alloc(hetero_context *ctx, enum hetero_dtype dtype, int ndim,
+                       const size_t *shape, struct hetero_array *out)
+{
+    struct hetero_array a = { 0 };
+    hetero_buffer *buf = NULL;
+    size_t bytes;
+    int ret;
+
+    if (!out || !dtype_valid(dtype) || ndim < 0 || ndim > HETERO_MAX_NDIM ||
+        (ndim > 0 && !shape))
+        return hetero__errf(ctx, HETERO_EINVAL,
+                            "array_alloc: bad dtype, ndim or NULL pointer");
+    a.dtype = dtype;
+    a.ndim = ndim;
+    if (ndim > 0)
+        memcpy(a.shape, shape, (size_t)ndim * sizeof(shape[0]));
+    if (hetero_array_nbytes(&a, &bytes))
+        return hetero__errf(ctx, HETERO_EINVAL,
+                            "array_alloc: element or byte count overflows");
+    ret = hetero_buffer_create(ctx, bytes ? bytes : 1, &buf);
+    if (ret)
+        return ret;
+    a.buffer = buf;
+    a.data = hetero_buffer_data(buf);
+    *out = a;
+    return 0;
+}
+
+void hetero_array_free(struct hetero_array *a)
+{
+    if (!a)
+        return;
+    hetero_buffer_release(a->buffer);
+    memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,528 @@
+/*
+ * plan.c - plans, dispatch and the one-shot hetero_run().
+ *
+ * DESIGN: plan_create validates the call through the kernel's unpack(),
+ * lists every candidate (each variant the caller's flags and algo allow,
+ * with the pool also trying each thread count 1..T), asks each variant's
+ * supports() and the cost model, and keeps the fastest predicted candidate
+ * (or, with HETERO_PLAN_MEASURE, the fastest measured one). It then prepares
+ * that variant once. plan_execute re-unpacks the call (cheap: pointer and
+ * shape checks), runs the variant, feeds the measured time back to the cost
+ * model, and, if an OpenCL variant fails under a non-strict, non-forced
+ * plan, runs the best CPU candidate instead and records the fallback.
+ */
+#include <stdalign.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "context_internal.h"
+#include "costmodel.h"
+#include "kernel_api.h"
+#if HETERO_WITH_OPENCL
+#include "cl/cl_internal.h"
+#endif /* HETERO_WITH_OPENCL */
+
+#define MAX_ARRAYS 4
+#define MAX_CANDIDATES 64
+#define ARGS_MAX 512
+
+struct cand {
+    struct hetero_candidate pub;
+    const struct hetero_variant *v;
+};
+
+struct hetero_plan {
+    hetero_context *ctx;
+    const struct hetero_kernel *k;
+    unsigned flags;
+    size_t n_inputs;
+    struct hetero_array in_specs[MAX_ARRAYS];  /* shapes the plan is for */
+    struct hetero_array out_specs[MAX_ARRAYS];
+    struct hetero_work work;
+
+    struct cand cands[MAX_CANDIDATES];
+    size_t n_cands;
+    int chosen;      /* index into cands */
+    int fallback;    /* best CPU candidate, -1 if none */
+    void *state;     /* chosen variant's prepared state */
+    void *fb_state;  /* fallback's prepared state (lazily) */
+    struct hetero__cl_device *cl;
+
+    double measured_s;
+    bool fell_back;
+    char reason[256];
+    char device[128];
+};
+
+static bool algo_matches(const struct hetero_variant *v, const char *algo)
+{
+    if (!algo)
+        return true;
+    return v->algo && strcmp(v->algo, algo) == 0;
+}
+
+static unsigned forced_backends(unsigned flags)
+{
+    unsigned m = 0;
+
+    if (flags & HETERO_PLAN_FORCE_SERIAL)
+        m |= 1u << HETERO_BACKEND_SERIAL;
+    if (flags & HETERO_PLAN_FORCE_POOL)
+        m |= 1u << HETERO_BACKEND_POOL;
+    if (flags & HETERO_PLAN_FORCE_OPENCL)
+        m |= 1u << HETERO_BACKEND_OPENCL;
+    return m ? m : ~0u;
+}
+
+static void exec_init(const hetero_plan *p, const struct cand *c,
+                      void *state, struct hetero_exec *ex)
+{
+    memset(ex, 0, sizeof(*ex));
+    ex->ctx = p->ctx;
+    ex->pool = p->ctx->pool;
+    ex->num_threads = c->pub.num_threads ? c->pub.num_threads : 1;
+    ex->cl = c->v->backend == HETERO_BACKEND_OPENCL ? p->cl : NULL;
+    ex->state = state;
+}
+
+static void add_cand(hetero_plan *p, const struct hetero_variant *v,
+                     size_t threads, const void *args, bool unified)
+{
+    struct cand *c;
+    struct hetero__prediction pr;
+    struct hetero_work w = p->work;
+    struct hetero_exec ex;
+    const char *why = "";
+
+    if (p->n_cands == MAX_CANDIDATES)
+        return;
+    c = &p->cands[p->n_cands];
+    memset(c, 0, sizeof(*c));
+    c->v = v;
+    c->pub.backend = v->backend;
+    c->pub.algo = v->algo;
+    c->pub.num_threads = threads;
+    c->pub.reason = "";
+    c->pub.eligible = true;
+    exec_init(p, c, NULL, &ex);
+    if (v->backend == HETERO_BACKEND_OPENCL && !p->cl) {
+        c->pub.eligible = false;
+        c->pub.reason = "no OpenCL device";
+    } else if (v->supports && !v->supports(&ex, args, &why)) {
+        c->pub.eligible = false;
+        c->pub.reason = why ? why : "not supported";
+    }
+    if (v->work)
+        v->work(args, &w);
+    hetero__cost_predict(p->ctx, p->k, v, threads, unified, &w, &pr);
+    c->pub.predicted_s = pr.total_s;
+    c->pub.overhead_s = pr.overhead_s;
+    c->pub.compute_s = pr.compute_s;
+    c->pub.transfer_s = pr.transfer_s;
+    c->pub.calibrated = pr.calibrated;
+    p->n_cands++;
+}
+
+static int best_cand(const hetero_plan *p, bool cpu_only)
+{
+    int best = -1;
+    size_t i;
+
+    for (i = 0; i < p->n_cands; i++) {
+        const struct cand *c = &p->cands[i];
+
+        if (!c->pub.eligible)
+            continue;
+        if (cpu_only && c->v->backend == HETERO_BACKEND_OPENCL)
+            continue;
+        if (best < 0 || c->pub.predicted_s < p->cands[best].pub.predicted_s)
+            best = (int)i;
+    }
+    return best;
+}
+
+static int unpack_args(hetero_plan *p, const struct hetero_call *call,
+                       void *args, struct hetero_array *out_specs)
+{
+    return hetero__kernel_unpack(p->ctx, p->k, call, args, out_specs);
+}
+
+static int run_cand(hetero_plan *p, int idx, void **state, const void *args,
+                    double *seconds)
+{
+    const struct cand *c = &p->cands[idx];
+    struct hetero_exec ex;
+    double t0;
+    int ret;
+
+    exec_init(p, c, NULL, &ex);
+    if (!*state && c->v->prepare) {
+        ret = c->v->prepare(&ex, args, state);
+        if (ret)
+            return ret;
+    }
+    ex.state = *state;
+    t0 = hetero__now();
+    ret = c->v->run(&ex, args);
+    *seconds = hetero__now() - t0;
+    return ret;
+}
+
+static void release_state(const struct cand *c, void **state)
+{
+    if (*state && c->v->release)
+        c->v->release(*state);
+    *state = NULL;
+}
+
+static int measure_cands(hetero_plan *p, const struct hetero_call *call,
+                         const void *args)
+{
+    /* Time each eligible candidate once on scratch outputs, keep the best. */
+    struct hetero_call c = *call;
+    struct hetero_array outs[MAX_ARRAYS] = { { 0 } };
+    alignas(max_align_t) unsigned char margs[ARGS_MAX];
+    double best_t = 0.0;
+    int best = -1;
+    size_t i;
+    int ret;
+
+    (void)args;
+    for (i = 0; i < c.n_inputs; i++) {
+        if (!c.inputs[i].data)
+            return hetero__errf(p->ctx, HETERO_EINVAL,
+                                "%s: HETERO_PLAN_MEASURE needs input data",
+                                p->k->name);
+    }
+    for (i = 0; i < p->k->n_outputs; i++) {
+        ret = hetero_array_alloc(p->ctx, p->out_specs[i].dtype,
+                                 p->out_specs[i].ndim, p->out_specs[i].shape,
+                                 &outs[i]);
+        if (ret)
+            goto out_free;
+    }
+    c.outputs = outs;
+    c.n_outputs = p->k->n_outputs;
+    ret = unpack_args(p, &c, margs, p->out_specs);
+    if (ret)
+        goto out_free;
+    for (i = 0; i < p->n_cands; i++) {
+        void *st = NULL;
+        double t;
+
+        if (!p->cands[i].pub.eligible)
+            continue;
+        if (run_cand(p, (int)i, &st, margs, &t) != 0) {
+            p->cands[i].pub.eligible = false;
+            p->cands[i].pub.reason = "failed when measured";
+        } else {
+            /* The first run pays for preparation: time a second one. */
+            if (run_cand(p, (int)i, &st, margs, &t) == 0) {
+                p->cands[i].pub.predicted_s = t;
+                p->cands[i].pub.calibrated = true;
+                if (best < 0 || t < best_t) {
+                    best = (int)i;
+                    best_t = t;
+                }
+            }
+        }
+        release_state(&p->cands[i], &st);
+    }
+    ret = best < 0 ? HETERO_ENOTSUP : 0;
+out_free:
+    for (i = 0; i < MAX_ARRAYS; i++)
+        hetero_array_free(&outs[i]);
+    return ret;
+}
+
+int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
+                            const struct hetero_call *call,
+                            const struct hetero_plan_opts *opts,
+                            hetero_plan **out)
+{
+    struct hetero_plan_opts defaults = { 0 };
+    alignas(max_align_t) unsigned char args[ARGS_MAX];
+    unsigned mask;
+    const char *algo;
+    bool unified = false;
+    hetero_plan *p;
+    size_t i;
+    size_t t;
+    int ret;
+
+    if (!ctx || !k || !call || !out)
+        return hetero__errf(ctx, HETERO_EINVAL,
+                            "plan_create: NULL context, kernel, call or out");
+    if (!opts)
+        opts = &defaults;
+    if (opts->num_threads > ctx->num_threads)
+        return hetero__errf(ctx, HETERO_EINVAL,
+                            "plan_create: %zu threads requested, the pool "
+                            "has %zu",
+                            opts->num_threads, ctx->num_threads);
+    if (k->args_size > ARGS_MAX || call->n_inputs > MAX_ARRAYS ||
+        k->n_outputs > MAX_ARRAYS)
+        return hetero__errf(ctx, HETERO_ENOTSUP, "%s: kernel too large",
+                            k->name);
+    p = hetero__calloc(1, sizeof(*p));
+    if (!p)
+        return hetero__errf(ctx, HETERO_ENOMEM, "plan_create: out of memory");
+    p->ctx = ctx;
+    p->k = k;
+    p->flags = opts->flags;
+    p->fallback = -1;
+    ret = unpack_args(p, call, args, p->out_specs);
+    if (ret)
+        goto out_free;
+    p->n_inputs = call->n_inputs;
+    for (i = 0; i < call->n_inputs; i++) {
+        p->in_specs[i] = call->inputs[i];
+        p->in_specs[i].data = NULL;
+        p->in_specs[i].buffer = NULL;
+    }
+    k->work(args, &p->work);
+
+    algo = opts->algo ? opts->algo : hetero__param(call, "algo");
+    mask = forced_backends(opts->flags);
+#if HETERO_WITH_OPENCL
+    if (mask & (1u << HETERO_BACKEND_OPENCL)) {
+        bool has_cl = false;
+
+        for (i = 0; i < k->n_variants; i++)
+            has_cl = has_cl || k->variants[i].backend == HETERO_BACKEND_OPENCL;
+        if (has_cl && hetero__cl_device_get(ctx, &p->cl) == 0)
+            unified = hetero__cl_device_unified(p->cl);
+        else
+            p->cl = NULL;
+        if (!p->cl && (opts->flags & HETERO_PLAN_FORCE_OPENCL)) {
+            ret = has_cl ? HETERO_ENODEV : HETERO_ENOTSUP;
+            if (!has_cl)
+                hetero__errf(ctx, ret, "%s has no OpenCL variant", k->name);
+            goto out_free;
+        }
+    }
+#endif /* HETERO_WITH_OPENCL */
+    for (i = 0; i < k->n_variants; i++) {
+        const struct hetero_variant *v = &k->variants[i];
+
+        if (!(mask & (1u << v->backend)) || !algo_matches(v, algo))
+            continue;
+        if (v->backend != HETERO_BACKEND_POOL) {
+            add_cand(p, v, 1, args, unified);
+        } else if (opts->num_threads) {
+            add_cand(p, v, opts->num_threads, args, unified);
+        } else if (opts->flags & HETERO_PLAN_FORCE_POOL) {
+            add_cand(p, v, ctx->num_threads, args, unified);
+        } else {
+            for (t = 1; t <= ctx->num_threads; t++)
+                add_cand(p, v, t, args, unified);
+        }
+    }
+    if (p->n_cands == 0) {
+        ret = hetero__errf(ctx, HETERO_ENOTSUP,
+                           "%s: no variant matches the requested device%s%s",
+                           k->name, algo ? " and algo=" : "",
+                           algo ? algo : "");
+        goto out_free;
+    }
+    if (opts->flags & HETERO_PLAN_MEASURE) {
+        ret = measure_cands(p, call, args);
+        if (ret)
+            goto out_free;
+    }
+    p->chosen = best_cand(p, false);
+    if (p->chosen < 0) {
+        ret = hetero__errf(ctx, HETERO_ENOTSUP, "%s: %s", k->name,
+                           p->cands[0].pub.reason);
+        goto out_free;
+    }
+    if (p->cands[p->chosen].v->backend == HETERO_BACKEND_OPENCL &&
+        !(opts->flags & (HETERO_PLAN_STRICT | HETERO_PLAN_FORCE_OPENCL)))
+        p->fallback = best_cand(p, true);
+
+    {
+        const struct cand *c = &p->cands[p->chosen];
+        const char *how = (opts->flags & HETERO_PLAN_MEASURE)
+                              ? "measured fastest"
+                              : (mask != ~0u ? "forced by the caller"
+                                             : (c->pub.calibrated
+                                                    ? "calibrated model"
+                                                    : "uncalibrated defaults"));
+        snprintf(p->reason, sizeof(p->reason),
+                 "%s/%s%s%s on %zu thread(s): %s, %zu candidate(s)", k->name,
+                 hetero_backend_name(c->v->backend), c->v->algo ? "/" : "",
+                 c->v->algo ? c->v->algo : "", c->pub.num_threads, how,
+                 p->n_cands);
+#if HETERO_WITH_OPENCL
+        if (c->v->backend == HETERO_BACKEND_OPENCL)
+            snprintf(p->device, sizeof(p->device), "%s",
+                     hetero__cl_device_name(p->cl));
+        else
+#endif /* HETERO_WITH_OPENCL */
+            snprintf(p->device, sizeof(p->device), "cpu");
+    }
+
+    /* Prepare the chosen variant now (FFTW plans, OpenCL programs). */
+    {
+        const struct cand *c = &p->cands[p->chosen];
+        struct hetero_exec ex;
+
+        exec_init(p, c, NULL, &ex);
+        if (c->v->prepare) {
+            ret = c->v->prepare(&ex, args, &p->state);
+            if (ret && p->fallback >= 0) {
+                p->fell_back = true;
+                p->chosen = p->fallback;
+                p->fallback = -1;
+                p->state = NULL;
+                c = &p->cands[p->chosen];
+                exec_init(p, c, NULL, &ex);
+                ret = c->v->prepare ? c->v->prepare(&ex, args, &p->state) : 0;
+                snprintf(p->device, sizeof(p->device), "cpu");
+            }
+            if (ret)
+                goto out_free;
+        }
+    }
+    atomic_fetch_add(&ctx->live_plans, 1);
+    *out = p;
+    return 0;
+
+out_free:
+    hetero__free(p);
+    return ret;
+}
+
+int hetero_plan_create(hetero_context *ctx, const hetero_kernel *k,
+                       const struct hetero_call *call, unsigned flags,
+                       hetero_plan **out)
+{
+    struct hetero_plan_opts opts = { .flags = flags };
+
+    return hetero_plan_create_opts(ctx, k, call, &opts, out);
+}
+
+static bool same_spec(const struct hetero_array *a,
+                      const struct hetero_array *b)
+{
+    return a->dtype == b->dtype && a->ndim == b->ndim &&
+           memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(a->shape[0])) ==
+               0;
+}
+
+int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
+{
+    alignas(max_align_t) unsigned char args[ARGS_MAX];
+    struct hetero_array specs[MAX_ARRAYS];
+    struct hetero_work w;
+    double t;
+    size_t i;
+    int ret;
+
+    if (!p || !call)
+        return hetero__errf(p ? p->ctx : NULL, HETERO_EINVAL,
+                            "plan_execute: NULL plan or call");
+    if (call->n_inputs != p->n_inputs || call->n_outputs != p->k->n_outputs)
+        return hetero__errf(p->ctx, HETERO_EINVAL,
+                            "%s: execute needs %zu inputs and %zu outputs",
+                            p->k->name, p->n_inputs, p->k->n_outputs);
+    for (i = 0; i < call->n_inputs; i++) {
+        if (!same_spec(&call->inputs[i], &p->in_specs[i]))
+            return hetero__errf(p->ctx, HETERO_EINVAL,
+                                "%s: input %zu differs from the plan's shape "
+                                "or dtype",
+                                p->k->name, i);
+        if (!call->inputs[i].data)
+            return hetero__errf(p->ctx, HETERO_EINVAL,
+                                "%s: input %zu has no data", p->k->name, i);
+    }
+    for (i = 0; i < call->n_outputs; i++) {
+        if (!call->outputs[i].data)
+            return hetero__errf(p->ctx, HETERO_EINVAL,
+                                "%s: output %zu has no data", p->k->name, i);
+    }
+    ret = unpack_args(p, call, args, specs);
+    if (ret)
+        return ret;
+    ret = run_cand(p, p->chosen, &p->state, args, &t);
+    if (ret == 0) {
+        p->measured_s = t;
+        w = p->work;
+        if (p->cands[p->chosen].v->work)
+            p->cands[p->chosen].v->work(args, &w);
+        hetero__cost_observe(p->ctx, p->k, p->cands[p->chosen].v,
+                             p->cands[p->chosen].pub.num_threads, &w, t);
+        return 0;
+    }
+    if (p->fallback < 0 ||
+        p->cands[p->chosen].v->backend != HETERO_BACKEND_OPENCL)
+        return ret;
+    hetero__logf(p->ctx, HETERO_LOG_WARN,
+                 "%s: OpenCL variant failed (%s: %s), falling back to CPU",
+                 p->k->name, hetero_err_name(ret),
+                 hetero_context_errmsg(p->ctx));
+    ret = run_cand(p, p->fallback, &p->fb_state, args, &t);
+    if (ret == 0) {
+        p->fell_back = true;
+        p->measured_s = t;
+    }
+    return ret;
+}
+
+void hetero_plan_destroy(hetero_plan *p)
+{
+    if (!p)
+        return;
+    release_state(&p->cands[p->chosen], &p->state);
+    if (p->fallback >= 0)
+        release_state(&p->cands[p->fallback], &p->fb_state);
+    atomic_fetch_sub(&p->ctx->live_plans, 1);
+    hetero__free(p);
+}
+
+int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
+{
+    const struct cand *c;
+
+    if (!p || !out)
+        return HETERO_EINVAL;
+    c = &p->cands[p->chosen];
+    memset(out, 0, sizeof(*out));
+    out->kernel = p->k->name;
+    out->backend = p->fell_back && p->fallback >= 0
+                       ? p->cands[p->fallback].v->backend
+                       : c->v->backend;
+    out->algo = c->v->algo;
+    out->num_threads = c->pub.num_threads;
+    out->predicted_s = c->pub.predicted_s;
+    out->measured_s = p->measured_s;
+    out->calibrated = c->pub.calibrated;
+    out->fell_back = p->fell_back;
+    out->reason = p->reason;
+    out->device = p->device;
+    out->n_candidates = p->n_cands;
+    return 0;
+}
+
+int hetero_plan_candidate(const hetero_plan *p, size_t i,
+                          struct hetero_candidate *out)
+{
+    if (!p || !out || i >= p->n_cands)
+        return HETERO_EINVAL;
+    *out = p->cands[i].pub;
+    return 0;
+}
+
+int hetero_run(hetero_context *ctx, const hetero_kernel *k,
+               struct hetero_call *call, unsigned flags)
+{
+    hetero_plan *p;
+    int ret;
+
+    ret = hetero_plan_create(ctx, k, call, flags, &p);
+    if (ret)
+        return ret;
+    ret = hetero_plan_execute(p, call);
+    hetero_plan_destroy(p);
+    return ret;
+}
