@@ -491,7 +491,11 @@ static int run_main(struct options *o)
                     o->kernel, hetero_kernel_n_outputs(k), o->n_outputs);
     if (o->n_inputs && o->shape)
         usage_error("--shape and --input exclude each other");
-    if (!o->n_inputs)
+    if (n_in == 0 && o->shape)
+        usage_error("kernel %s takes no input arrays: drop --shape (see "
+                    "--list for its parameters)",
+                    o->kernel);
+    if (!o->n_inputs && n_in)
         ndim = parse_shape(o->shape ? o->shape : hetero_kernel_default_shape(k),
                            shape);
 

@@ -21,7 +21,8 @@ static const struct {
 
 static bool dtype_valid(enum hetero_dtype d)
 {
-    return d > HETERO_DTYPE_NONE && (int)d < HETERO_DTYPE_COUNT;
+    /* Unsigned compare: also rejects negative values cast to the enum. */
+    return (unsigned)d - 1u < (unsigned)HETERO_DTYPE_COUNT - 1u;
 }
 
 size_t hetero_dtype_size(enum hetero_dtype dtype)
