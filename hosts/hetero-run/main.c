@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hetero/hetero.h>
 
@@ -46,6 +47,8 @@ struct options {
     int json;
     int explain;
     int list;
+    int calibrate;
+    int quick;
 };
 
 static void usage_error(const char *fmt, ...)
@@ -99,6 +102,10 @@ static void print_help(void)
         "      --explain         print every candidate the dispatcher "
         "considered\n"
         "      --json            print one JSON object instead of text\n"
+        "      --calibrate       measure every variant and store the cost "
+        "model\n"
+        "                        (all kernels, or --kernel K; --quick: "
+        "fewer sizes)\n"
         "      --list            list kernels, their parameters and the "
         "devices\n"
         "  -h, --help            this help\n"
@@ -212,6 +219,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         { "json", no_argument, NULL, 'J' },
         { "explain", no_argument, NULL, 'E' },
         { "list", no_argument, NULL, 'l' },
+        { "calibrate", no_argument, NULL, 'C' },
+        { "quick", no_argument, NULL, 'Q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -282,6 +291,12 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'l':
             o->list = 1;
             break;
+        case 'C':
+            o->calibrate = 1;
+            break;
+        case 'Q':
+            o->quick = 1;
+            break;
         case 'h':
             print_help();
             exit(0);
@@ -296,6 +311,19 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* True if --kernel/-k appears on the command line. */
+static int kernel_given(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-k") == 0 ||
+            strncmp(argv[i], "--kernel", 8) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static unsigned device_flags(const char *dev)
@@ -440,8 +468,8 @@ static void print_candidates(const hetero_plan *plan, int json)
                    c.calibrated ? "true" : "false",
                    c.eligible ? "true" : "false", c.reason);
         } else {
-            printf("  %-14s threads=%-3zu predicted %10.3f ms (overhead "
-                   "%.3f, compute %.3f, transfer %.3f)%s%s%s\n",
+            printf("  %-14s threads=%-3zu predicted %10.4g ms (overhead "
+                   "%.4g, compute %.4g, transfer %.4g)%s%s%s\n",
                    name, c.num_threads, c.predicted_s * 1e3,
                    c.overhead_s * 1e3, c.compute_s * 1e3, c.transfer_s * 1e3,
                    c.calibrated ? "" : " [uncalibrated]",
@@ -686,7 +714,7 @@ static int run_main(struct options *o)
                    n_in ? hetero_dtype_name(in[0].dtype) : "");
             printf("plan     %.3f ms (%s)\n", rep.plan_s * 1e3,
                    rep.info.reason);
-            printf("time     median %.3f ms, min %.3f ms, max %.3f ms over "
+            printf("time     median %.4g ms, min %.4g ms, max %.4g ms over "
                    "%ld run(s)\n",
                    rep.med * 1e3, rep.min * 1e3, rep.max * 1e3, o->repeat);
             for (i = 0; i < hetero_kernel_n_outputs(k); i++) {
@@ -721,6 +749,56 @@ out:
     return rc;
 }
 
+static void progress_bar(void *user, double fraction, const char *what)
+{
+    int width = 30;
+    int filled = (int)(fraction * width + 0.5);
+
+    (void)user;
+    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-40.40s", filled,
+            "##############################", width - filled, "",
+            fraction * 100.0, what);
+    if (fraction >= 1.0)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int run_calibrate(const struct options *o, int kernel_given)
+{
+    struct hetero_calibrate_opts copts = { 0 };
+    hetero_context *ctx = NULL;
+    double t0;
+    struct timespec ts;
+    int ret;
+
+    if (kernel_given) {
+        copts.kernel = hetero_kernel_find(o->kernel);
+        if (!copts.kernel)
+            usage_error("unknown kernel '%s' (see --list)", o->kernel);
+    }
+    copts.quick = o->quick != 0;
+    if (isatty(STDERR_FILENO))
+        copts.progress = progress_bar;
+    ret = hetero_context_create(NULL, &ctx);
+    if (ret)
+        return runtime_error(NULL, ret, "cannot create the context");
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    ret = hetero_calibrate(ctx, &copts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (ret) {
+        ret = runtime_error(ctx, ret, "calibration failed");
+        hetero_context_destroy(ctx);
+        return ret;
+    }
+    printf("calibrated %zu model entries in %.1f s -> %s\n",
+           hetero_calibration_entries(ctx),
+           (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - t0,
+           hetero_calibration_path(ctx));
+    hetero_context_destroy(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o = { 0 };
@@ -733,6 +811,8 @@ int main(int argc, char **argv)
     o.warmup = 1;
     o.seed = 42;
     parse_args(argc, argv, &o);
+    if (o.calibrate)
+        return run_calibrate(&o, kernel_given(argc, argv));
     if (o.list) {
         print_list();
         return 0;

@@ -1,6 +1,6 @@
 /*
- * costmodel.h - predicted time of a variant for a given work, and online
- * refinement from measured runs. See costmodel.c.
+ * costmodel.h - predicted time of a variant for a given work, the fitted
+ * per-variant models, and their calibration file. See costmodel.c.
  */
 #ifndef HETERO_COSTMODEL_H
 #define HETERO_COSTMODEL_H
@@ -15,16 +15,49 @@ struct hetero__prediction {
     bool calibrated;
 };
 
+/* The scalar the model is linear in: flops plus bytes weighted as a
+ * quarter of a flop each. */
+double hetero__work_units(const struct hetero_work *w);
+
 /* Predicts the time of variant v of kernel k on `threads` threads (pool),
- * for work w; `unified` says an OpenCL device shares host memory. */
+ * for work w. `device` identifies the OpenCL device ("name|driver") for
+ * OpenCL variants, NULL for CPU ones; `unified` says it shares host
+ * memory. */
 void hetero__cost_predict(hetero_context *ctx, const struct hetero_kernel *k,
                           const struct hetero_variant *v, size_t threads,
-                          bool unified, const struct hetero_work *w,
+                          const char *device, bool unified,
+                          const struct hetero_work *w,
                           struct hetero__prediction *p);
 
-/* Feeds one measured execution back into the model. */
+/* Feeds one measured execution back into the model (online refinement of
+ * a calibrated entry). */
 void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
                           const struct hetero_variant *v, size_t threads,
-                          const struct hetero_work *w, double seconds);
+                          const char *device, const struct hetero_work *w,
+                          double seconds);
+
+/* Weighted least-squares fit of t = a + b * w minimising relative error,
+ * with a, b >= 0. Needs n >= 2. Returns 0 or HETERO_EINVAL. */
+int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
+                     double *b);
+
+#define HETERO__COST_MAX_POINTS 12
+
+/* Publishes one fitted entry (replacing the same key) with its measured
+ * points (w ascending). */
+int hetero__cost_set(hetero_context *ctx, const struct hetero_kernel *k,
+                     const struct hetero_variant *v, size_t threads,
+                     const char *device, double a, double b, size_t npoints,
+                     const double *w, const double *t);
+
+/* Writes every entry (merged with the file's current valid entries). */
+int hetero__cost_save(hetero_context *ctx);
+
+/* plan.c: the chosen candidate's work estimate, variant, threads and
+ * OpenCL device identity (NULL for CPU variants). */
+void hetero__plan_work(const hetero_plan *p, struct hetero_work *w);
+const struct hetero_variant *hetero__plan_variant(const hetero_plan *p,
+                                                  size_t *threads,
+                                                  const char **device);
 
 #endif /* HETERO_COSTMODEL_H */

@@ -29,6 +29,7 @@
 struct cand {
     struct hetero_candidate pub;
     const struct hetero_variant *v;
+    struct hetero_work work; /* the variant's estimate for the plan's call */
 };
 
 struct hetero_plan {
@@ -47,6 +48,7 @@ struct hetero_plan {
     void *state;     /* chosen variant's prepared state */
     void *fb_state;  /* fallback's prepared state (lazily) */
     struct hetero__cl_device *cl;
+    const char *cl_id; /* "name|driver" of the OpenCL device, or NULL */
 
     double measured_s;
     bool fell_back;
@@ -114,7 +116,9 @@ static void add_cand(hetero_plan *p, const struct hetero_variant *v,
     }
     if (v->work)
         v->work(args, &w);
-    hetero__cost_predict(p->ctx, p->k, v, threads, unified, &w, &pr);
+    c->work = w;
+    hetero__cost_predict(p->ctx, p->k, v, threads, p->cl_id, unified, &w,
+                         &pr);
     c->pub.predicted_s = pr.total_s;
     c->pub.overhead_s = pr.overhead_s;
     c->pub.compute_s = pr.compute_s;
@@ -290,10 +294,12 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
 
         for (i = 0; i < k->n_variants; i++)
             has_cl = has_cl || k->variants[i].backend == HETERO_BACKEND_OPENCL;
-        if (has_cl && hetero__cl_device_get(ctx, &p->cl) == 0)
+        if (has_cl && hetero__cl_device_get(ctx, &p->cl) == 0) {
             unified = hetero__cl_device_unified(p->cl);
-        else
+            p->cl_id = hetero__cl_device_id(p->cl);
+        } else {
             p->cl = NULL;
+        }
         if (!p->cl && (opts->flags & HETERO_PLAN_FORCE_OPENCL)) {
             ret = has_cl ? HETERO_ENODEV : HETERO_ENOTSUP;
             if (!has_cl)
@@ -451,7 +457,8 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
         if (p->cands[p->chosen].v->work)
             p->cands[p->chosen].v->work(args, &w);
         hetero__cost_observe(p->ctx, p->k, p->cands[p->chosen].v,
-                             p->cands[p->chosen].pub.num_threads, &w, t);
+                             p->cands[p->chosen].pub.num_threads, p->cl_id,
+                             &w, t);
         return 0;
     }
     if (p->fallback < 0 ||
@@ -478,6 +485,22 @@ void hetero_plan_destroy(hetero_plan *p)
         release_state(&p->cands[p->fallback], &p->fb_state);
     atomic_fetch_sub(&p->ctx->live_plans, 1);
     hetero__free(p);
+}
+
+void hetero__plan_work(const hetero_plan *p, struct hetero_work *w)
+{
+    *w = p->cands[p->chosen].work;
+}
+
+const struct hetero_variant *hetero__plan_variant(const hetero_plan *p,
+                                                  size_t *threads,
+                                                  const char **device)
+{
+    const struct cand *c = &p->cands[p->chosen];
+
+    *threads = c->pub.num_threads;
+    *device = c->v->backend == HETERO_BACKEND_OPENCL ? p->cl_id : NULL;
+    return c->v;
 }
 
 int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)

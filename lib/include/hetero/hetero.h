@@ -10,8 +10,10 @@
 
 #include <hetero/array.h>
 #include <hetero/buffer.h>
+#include <hetero/calibrate.h>
 #include <hetero/context.h>
 #include <hetero/defs.h>
+#include <hetero/device.h>
 #include <hetero/error.h>
 #include <hetero/kernel.h>
 #include <hetero/kernels.h>

@@ -1,0 +1,348 @@
+/*
+ * calibrate.c - hetero_calibrate(): measure every variant, fit, save.
+ *
+ * DESIGN: a kernel's default workload (its hetero-run --shape default) is
+ * scaled down by factors 1, 1/2, 1/4, ... (shrinking the leading dimension
+ * first, then the next), which gives a family of sizes the kernel is really
+ * used at. Every candidate the dispatcher could pick — serial, the pool on
+ * each thread count 1..T, every algorithm, the OpenCL device — is planned
+ * with the matching FORCE flag and timed: one warm-up run thrown away, then
+ * the median of R runs (outliers cannot move a median). Each candidate's
+ * (work, median) points are fitted with hetero__cost_fit and published;
+ * the file is saved once at the end. Kernels without inputs (mcpi) scale
+ * their first numeric parameter instead of a shape.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context_internal.h"
+#include "costmodel.h"
+#if HETERO_WITH_OPENCL
+#include "cl/cl_internal.h"
+#endif /* HETERO_WITH_OPENCL */
+
+#define MAX_SIZES HETERO__COST_MAX_POINTS
+#define MAX_ARR 4
+
+struct cal_point {
+    double w;
+    double t;
+};
+
+struct cal_cand {
+    const struct hetero_variant *v;
+    unsigned flags;
+    size_t threads;
+    struct cal_point pts[MAX_SIZES];
+    size_t n;
+    bool stopped; /* grew too slow: larger sizes skipped */
+    bool failed;
+};
+
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void fill(struct hetero_array *a, uint64_t seed)
+{
+    size_t n = 0;
+    size_t i;
+
+    if (hetero_array_numel(a, &n))
+        return;
+    if (hetero_dtype_is_complex(a->dtype))
+        n *= 2;
+    for (i = 0; i < n; i++) {
+        double u = (double)(mix(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+
+        if (a->dtype == HETERO_F32 || a->dtype == HETERO_C64)
+            ((float *)a->data)[i] = (float)u;
+        else
+            ((double *)a->data)[i] = u;
+    }
+}
+
+/* Parses "30x100x100"; returns ndim or 0. */
+static int parse_shape(const char *s, size_t *shape)
+{
+    int nd = 0;
+
+    while (*s && nd < HETERO_MAX_NDIM) {
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+
+        if (end == s || v == 0)
+            return 0;
+        shape[nd++] = (size_t)v;
+        s = end;
+        if (*s == 'x')
+            s++;
+        else if (*s)
+            return 0;
+    }
+    return nd;
+}
+
+/* Scales the leading (batch or count) dimension by `f`, at least 1: the
+ * other dimensions define what one item is and stay as they are. */
+static void scale_shape(const size_t *in, int nd, double f, size_t *out)
+{
+    double want = (double)in[0] * f;
+    int d;
+
+    for (d = 0; d < nd; d++)
+        out[d] = in[d];
+    out[0] = want < 1.0 ? 1 : (size_t)llround(want);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Times one candidate on `call`: warm-up, then the median of reps runs. */
+static int time_cand(hetero_context *ctx, const struct hetero_kernel *k,
+                     struct cal_cand *c, struct hetero_call *call,
+                     int reps, double *median, double *w)
+{
+    struct hetero_plan_opts o = { .flags = c->flags,
+                                  .num_threads = c->threads,
+                                  .algo = c->v->algo };
+    struct hetero_work work;
+    double t[16];
+    hetero_plan *plan = NULL;
+    int i;
+    int ret;
+
+    ret = hetero_plan_create_opts(ctx, k, call, &o, &plan);
+    if (ret)
+        return ret;
+    {
+        size_t th;
+        const char *dev;
+
+        if (hetero__plan_variant(plan, &th, &dev) != c->v) {
+            hetero_plan_destroy(plan);
+            return HETERO_ENOTSUP; /* another variant matched the flags */
+        }
+    }
+    hetero__plan_work(plan, &work);
+    *w = hetero__work_units(&work);
+    ret = hetero_plan_execute(plan, call); /* warm-up, thrown away */
+    for (i = 0; i < reps && ret == 0; i++) {
+        double t0 = hetero__now();
+
+        ret = hetero_plan_execute(plan, call);
+        t[i] = hetero__now() - t0;
+    }
+    hetero_plan_destroy(plan);
+    if (ret)
+        return ret;
+    qsort(t, (size_t)reps, sizeof(t[0]), cmp_double);
+    *median = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    return 0;
+}
+
+static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
+                            bool quick, hetero_progress_fn progress,
+                            void *user, double base, double span)
+{
+    /* Small sizes expose the overhead term, large ones the rate. */
+    static const double factors_quick[] = { 0x1p-18, 0x1p-15, 0x1p-12,
+                                            0x1p-9,  0x1p-6,  0x1p-3,
+                                            1.0 };
+    static const double factors_full[] = { 0x1p-20, 0x1p-18, 0x1p-16,
+                                           0x1p-14, 0x1p-12, 0x1p-10,
+                                           0x1p-8,  0x1p-6,  0x1p-4,
+                                           0x1p-2,  0x1p-1,  1.0 };
+    const double *factors = quick ? factors_quick : factors_full;
+    size_t nf = quick ? HETERO_ARRAY_SIZE(factors_quick)
+                      : HETERO_ARRAY_SIZE(factors_full);
+    /* A candidate whose run exceeds this stops growing. */
+    double slow = quick ? 0.05 : 0.5;
+    int reps = quick ? 3 : 7;
+    struct cal_cand *cands;
+    size_t n_cands = 0;
+    size_t cap;
+    size_t base_shape[HETERO_MAX_NDIM];
+    size_t prev0 = 0;
+    int nd = 0;
+    size_t f;
+    size_t i;
+    size_t t;
+    int ret = 0;
+
+    if (k->n_inputs > 0) {
+        nd = parse_shape(k->default_shape, base_shape);
+        if (nd == 0)
+            return hetero__errf(ctx, HETERO_EINVAL,
+                                "%s: bad default shape '%s'", k->name,
+                                k->default_shape);
+    }
+    cap = k->n_variants * (ctx->num_threads + 1);
+    cands = hetero__calloc(cap, sizeof(*cands));
+    if (!cands)
+        return hetero__errf(ctx, HETERO_ENOMEM, "calibrate: out of memory");
+    for (i = 0; i < k->n_variants; i++) {
+        const struct hetero_variant *v = &k->variants[i];
+
+        if (v->backend == HETERO_BACKEND_POOL) {
+            for (t = 1; t <= ctx->num_threads; t++) {
+                cands[n_cands].v = v;
+                cands[n_cands].flags = HETERO_PLAN_FORCE_POOL;
+                cands[n_cands++].threads = t;
+            }
+        } else {
+            cands[n_cands].v = v;
+            cands[n_cands].flags = v->backend == HETERO_BACKEND_SERIAL
+                                       ? HETERO_PLAN_FORCE_SERIAL
+                                       : HETERO_PLAN_FORCE_OPENCL;
+            cands[n_cands++].threads = 1;
+        }
+    }
+
+    for (f = 0; f < nf && ret == 0; f++) {
+        struct hetero_array in[MAX_ARR] = { { 0 } };
+        struct hetero_array out[MAX_ARR] = { { 0 } };
+        struct hetero_param param = { 0 };
+        char pval[32];
+        struct hetero_call call = { 0 };
+        size_t shape[HETERO_MAX_NDIM];
+        char what[128];
+
+        if (k->n_inputs > 0) {
+            scale_shape(base_shape, nd, factors[f], shape);
+            if (f > 0 && shape[0] == prev0)
+                continue; /* same size as the previous factor */
+            prev0 = shape[0];
+            ret = hetero_kernel_input_specs(ctx, k, nd, shape, HETERO_F64,
+                                            in);
+            for (i = 0; i < k->n_inputs && ret == 0; i++) {
+                struct hetero_array spec = in[i];
+
+                ret = hetero_array_alloc(ctx, spec.dtype, spec.ndim,
+                                         spec.shape, &in[i]);
+                if (ret == 0)
+                    fill(&in[i], 1234 + i);
+            }
+        } else if (k->n_params > 0 && k->params[0].default_value) {
+            /* No arrays: scale the first (size) parameter. */
+            double d = strtod(k->params[0].default_value, NULL) * factors[f];
+
+            snprintf(pval, sizeof(pval), "%.0f", d < 1.0 ? 1.0 : d);
+            param.name = k->params[0].name;
+            param.value = pval;
+            call.params = &param;
+            call.n_params = 1;
+        }
+        call.inputs = in;
+        call.n_inputs = k->n_inputs;
+        call.outputs = out;
+        if (ret == 0)
+            ret = hetero_call_alloc_outputs(ctx, k, &call);
+        for (i = 0; i < n_cands && ret == 0; i++) {
+            struct cal_cand *c = &cands[i];
+            double med;
+            double w;
+
+            if (c->stopped || c->failed)
+                continue;
+            if (progress) {
+                snprintf(what, sizeof(what), "%s %s%s%s x%zu", k->name,
+                         hetero_backend_name(c->v->backend),
+                         c->v->algo ? "/" : "", c->v->algo ? c->v->algo : "",
+                         c->threads);
+                progress(user,
+                         base + span * ((double)f * (double)n_cands +
+                                        (double)i) /
+                                    ((double)nf * (double)n_cands),
+                         what);
+            }
+            if (time_cand(ctx, k, c, &call, reps, &med, &w) != 0) {
+                c->failed = true; /* e.g. no OpenCL device: not calibrated */
+                continue;
+            }
+            c->pts[c->n].w = w;
+            c->pts[c->n].t = med;
+            c->n++;
+            if (med > slow)
+                c->stopped = true;
+        }
+        for (i = 0; i < MAX_ARR; i++) {
+            hetero_array_free(&in[i]);
+            hetero_array_free(&out[i]);
+        }
+    }
+    for (i = 0; i < n_cands && ret == 0; i++) {
+        struct cal_cand *c = &cands[i];
+        double w[MAX_SIZES];
+        double tt[MAX_SIZES];
+        double a;
+        double b;
+        size_t j;
+
+        if (c->n < 2)
+            continue;
+        for (j = 0; j < c->n; j++) {
+            w[j] = c->pts[j].w;
+            tt[j] = c->pts[j].t;
+        }
+        if (hetero__cost_fit(w, tt, c->n, &a, &b) == 0) {
+#if HETERO_WITH_OPENCL
+            const char *dev = NULL;
+
+            if (c->v->backend == HETERO_BACKEND_OPENCL) {
+                struct hetero__cl_device *cl;
+
+                if (hetero__cl_device_get(ctx, &cl) == 0)
+                    dev = hetero__cl_device_id(cl);
+            }
+            ret = hetero__cost_set(ctx, k, c->v, c->threads, dev, a, b, c->n,
+                                   w, tt);
+#else
+            ret = hetero__cost_set(ctx, k, c->v, c->threads, NULL, a, b,
+                                   c->n, w, tt);
+#endif /* HETERO_WITH_OPENCL */
+        }
+    }
+    hetero__free(cands);
+    return ret;
+}
+
+int hetero_calibrate(hetero_context *ctx,
+                     const struct hetero_calibrate_opts *opts)
+{
+    struct hetero_calibrate_opts defaults = { 0 };
+    size_t nk;
+    size_t i;
+    int ret = 0;
+
+    if (!ctx)
+        return hetero__errf(NULL, HETERO_EINVAL, "calibrate: NULL context");
+    if (!opts)
+        opts = &defaults;
+    nk = opts->kernel ? 1 : hetero_kernel_count();
+    for (i = 0; i < nk && ret == 0; i++) {
+        const struct hetero_kernel *k =
+            opts->kernel ? opts->kernel : hetero_kernel_at(i);
+
+        ret = calibrate_kernel(ctx, k, opts->quick, opts->progress,
+                               opts->progress_user, (double)i / (double)nk,
+                               1.0 / (double)nk);
+    }
+    if (ret == 0)
+        ret = hetero__cost_save(ctx);
+    if (ret == 0 && opts->progress)
+        opts->progress(opts->progress_user, 1.0, "done");
+    return ret;
+}
