@@ -1,0 +1,256 @@
+/*
+ * test_costmodel.c - the cost model: least-squares fit on synthetic timings,
+ * calibration file round trip, foreign/corrupt files, concurrent writers,
+ * calibrated predictions in plans.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "costmodel.h"
+#include "test_support.h"
+
+static char cache_dir[512];
+
+static hetero_context *ctx_in_cache(void)
+{
+    struct hetero_context_opts o = { .num_threads = 2,
+                                     .cache_dir = cache_dir };
+    hetero_context *ctx = NULL;
+
+    assert_int_equal(hetero_context_create(&o, &ctx), 0);
+    return ctx;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(cache_dir, sizeof(cache_dir), "%s/test-costmodel-%ld",
+             HETERO_BINARY_DIR, (long)getpid());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[600];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_costmodel_fit_recovers_coefficients(void **state)
+{
+    double w[6] = { 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+    double t[6];
+    double a;
+    double b;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 6; i++)
+        t[i] = 5e-6 + 2.5e-10 * w[i];
+    assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
+    assert_true(fabs(a - 5e-6) < 1e-9);
+    assert_true(fabs(b - 2.5e-10) < 1e-14);
+    /* one outlier-free noisy set: within a few percent */
+    for (i = 0; i < 6; i++)
+        t[i] = (5e-6 + 2.5e-10 * w[i]) * (i % 2 ? 1.02 : 0.98);
+    assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
+    assert_true(fabs(b / 2.5e-10 - 1.0) < 0.05);
+    /* pure rate: a clamps at 0, never negative */
+    for (i = 0; i < 6; i++)
+        t[i] = 1e-9 * w[i] * (i == 0 ? 0.5 : 1.0);
+    assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
+    assert_true(a >= 0.0 && b > 0.0);
+    /* bad input */
+    assert_int_equal(hetero__cost_fit(w, t, 1, &a, &b), HETERO_EINVAL);
+    t[2] = -1.0;
+    assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), HETERO_EINVAL);
+}
+
+static void test_costmodel_file_round_trip(void **state)
+{
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    const struct hetero_kernel *kk = (const struct hetero_kernel *)k;
+    double w[3] = { 10, 100, 1000 };
+    double t[3] = { 1e-6, 2e-6, 1e-5 };
+    struct hetero__prediction p;
+    struct hetero_work work = { .flops = 100, .bytes = 0 };
+    hetero_context *ctx = ctx_in_cache();
+    hetero_context *ctx2;
+
+    (void)state;
+    assert_int_equal(hetero_calibration_entries(ctx), 0);
+    hetero__cost_predict(ctx, kk, &kk->variants[0], 1, NULL, false, &work,
+                         &p);
+    assert_false(p.calibrated);
+    assert_int_equal(hetero__cost_set(ctx, kk, &kk->variants[0], 1, NULL,
+                                      1e-6, 1e-8, 3, w, t),
+                     0);
+    assert_int_equal(hetero__cost_save(ctx), 0);
+    hetero_context_destroy(ctx);
+
+    ctx2 = ctx_in_cache();
+    assert_int_equal(hetero_calibration_entries(ctx2), 1);
+    hetero__cost_predict(ctx2, kk, &kk->variants[0], 1, NULL, false, &work,
+                         &p);
+    assert_true(p.calibrated);
+    assert_true(fabs(p.total_s - 2e-6) < 1e-12); /* measured point */
+    /* another thread count is not calibrated */
+    hetero__cost_predict(ctx2, kk, &kk->variants[1], 2, NULL, false, &work,
+                         &p);
+    assert_false(p.calibrated);
+    hetero_context_destroy(ctx2);
+}
+
+static void write_file(const char *text)
+{
+    char path[600];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/calibration-v1.txt", cache_dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_costmodel_foreign_and_corrupt_files(void **state)
+{
+    hetero_context *ctx = ctx_in_cache();
+    char good_header[512];
+    char text[1024];
+    FILE *f;
+
+    (void)state;
+    /* make the directory and a valid file, then damage it */
+    assert_int_equal(hetero__cost_save(ctx), 0);
+    snprintf(text, sizeof(text), "%s/calibration-v1.txt", cache_dir);
+    f = fopen(text, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(good_header, sizeof(good_header), f));
+    fclose(f);
+
+    write_file("libhetero-calibration 1 0.0.0 another-machine\n");
+    assert_int_equal(hetero_calibration_load(ctx), HETERO_ECALIB);
+    assert_non_null(strstr(hetero_context_errmsg(ctx), "ignored"));
+    assert_int_equal(hetero_calibration_entries(ctx), 0);
+
+    snprintf(text, sizeof(text), "%svecadd 1 serial - 1 cpu nan 1 0\n",
+             good_header);
+    write_file(text);
+    assert_int_equal(hetero_calibration_load(ctx), HETERO_ECALIB);
+    assert_int_equal(hetero_calibration_entries(ctx), 0);
+
+    snprintf(text, sizeof(text), "%svecadd 1 serial - 1 cpu 1e-6 1e-9 2 "
+             "10:1e-6\n", good_header); /* promised 2 points, has 1 */
+    write_file(text);
+    assert_int_equal(hetero_calibration_load(ctx), HETERO_ECALIB);
+
+    snprintf(text, sizeof(text), "%sgarbage\n", good_header);
+    write_file(text);
+    assert_int_equal(hetero_calibration_load(ctx), HETERO_ECALIB);
+
+    write_file("");
+    assert_int_equal(hetero_calibration_load(ctx), HETERO_ECALIB);
+
+    snprintf(text, sizeof(text),
+             "%svecadd 1 serial - 1 cpu 1e-6 1e-9 2 10:1e-6 20:2e-6\n",
+             good_header);
+    write_file(text);
+    assert_int_equal(hetero_calibration_load(ctx), 0);
+    assert_int_equal(hetero_calibration_entries(ctx), 1);
+    hetero_context_destroy(ctx);
+}
+
+static void test_costmodel_concurrent_writers(void **state)
+{
+    const struct hetero_kernel *kk =
+        (const struct hetero_kernel *)hetero_kernel_find("vecadd");
+    pid_t pids[4];
+    int i;
+    hetero_context *ctx;
+
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            hetero_context *c = ctx_in_cache();
+            double w[2] = { 1, 2 };
+            double t[2] = { 1e-6, 2e-6 };
+            int r;
+            int rc = 0;
+
+            for (r = 0; r < 30 && rc == 0; r++) {
+                rc = hetero__cost_set(c, kk, &kk->variants[1],
+                                      (size_t)(i + 1), NULL, 1e-6, 1e-9, 2, w,
+                                      t);
+                if (rc == 0)
+                    rc = hetero__cost_save(c);
+            }
+            hetero_context_destroy(c);
+            _exit(rc == 0 ? 0 : 1);
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        int st = 0;
+
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    ctx = ctx_in_cache();
+    /* the file is whole and valid (each rename was a complete file) */
+    assert_int_equal(hetero_calibration_load(ctx), 0);
+    assert_true(hetero_calibration_entries(ctx) >= 1);
+    hetero_context_destroy(ctx);
+}
+
+static void test_costmodel_calibrate_vecadd(void **state)
+{
+    struct hetero_calibrate_opts o = { .quick = true };
+    hetero_context *ctx = ctx_in_cache();
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    struct hetero_array in[2];
+    struct hetero_array out[1];
+    struct hetero_call call = { .inputs = in, .n_inputs = 2, .outputs = out };
+    hetero_plan *p = NULL;
+    struct hetero_plan_info info;
+    size_t n = 5000;
+
+    (void)state;
+    o.kernel = k;
+    assert_int_equal(hetero_calibrate(ctx, &o), 0);
+    assert_true(hetero_calibration_entries(ctx) >= 3); /* serial, pool x2 */
+    ts_alloc(&in[0], HETERO_F64, 1, &n);
+    ts_alloc(&in[1], HETERO_F64, 1, &n);
+    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
+    assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &p), 0);
+    assert_int_equal(hetero_plan_info(p, &info), 0);
+    assert_true(info.calibrated);
+    assert_non_null(strstr(info.reason, "calibrated model"));
+    assert_int_equal(hetero_plan_execute(p, &call), 0);
+    hetero_plan_destroy(p);
+    hetero_array_free(&in[0]);
+    hetero_array_free(&in[1]);
+    hetero_array_free(&out[0]);
+    hetero_context_destroy(ctx);
+    assert_int_equal(hetero_calibrate(NULL, NULL), HETERO_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_costmodel_fit_recovers_coefficients),
+        cmocka_unit_test(test_costmodel_file_round_trip),
+        cmocka_unit_test(test_costmodel_foreign_and_corrupt_files),
+        cmocka_unit_test(test_costmodel_concurrent_writers),
+        cmocka_unit_test(test_costmodel_calibrate_vecadd),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
