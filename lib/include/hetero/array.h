@@ -119,7 +119,7 @@ HETERO_API HETERO_NODISCARD int hetero_npy_parse(hetero_context *ctx,
  * Writes `a` as a .npy file (version 1.0, or 2.0 when the header needs it),
  * atomically: a temporary file in the same directory is renamed over `path`.
  * Errors: HETERO_EINVAL (NULL, bad dtype/shape, data NULL with numel > 0),
- * HETERO_EIO.
+ * HETERO_ENOMEM, HETERO_EIO.
  */
 HETERO_API HETERO_NODISCARD int hetero_npy_write(hetero_context *ctx,
                                                  const char *path,
