@@ -39,8 +39,8 @@ struct hetero_pool_opts {
      * num_threads - 1 workers are created). 0: the environment variable
      * HETERO_NUM_THREADS if set, else the number of online CPUs. */
     size_t num_threads;
-    /* Microseconds an idle worker spins before sleeping; 0: default (about
-     * 50 us). */
+    /* Microseconds an idle worker spins before sleeping; 0: default (2000
+     * us, or 50 us when num_threads exceeds the number of online CPUs). */
     unsigned spin_us;
 };
 
@@ -118,12 +118,13 @@ HETERO_API HETERO_NODISCARD int hetero_pool_submit(hetero_pool *pool,
 HETERO_API HETERO_NODISCARD int hetero_future_wait(hetero_future *f);
 
 /** As hetero_future_wait() for at most timeout_s seconds; HETERO_ETIMEDOUT
- *  if still not done. */
+ *  if still not done, HETERO_EINVAL if timeout_s is negative or NaN. */
 HETERO_API HETERO_NODISCARD int hetero_future_wait_for(hetero_future *f,
                                                        double timeout_s);
 
-/** Cancels a task that has not started: 0 on success, HETERO_EBUSY if it
- *  is running or done. Done-callbacks run with the cancelled future. */
+/** Cancels a task that has not started: 0 on success (or if it was already
+ *  cancelled), HETERO_EBUSY if it is running or finished. Done-callbacks
+ *  run with the cancelled future. */
 HETERO_API HETERO_NODISCARD int hetero_future_cancel(hetero_future *f);
 
 /** True once the task finished or was cancelled. */
@@ -137,7 +138,8 @@ HETERO_API bool hetero_future_cancelled(const hetero_future *f);
 HETERO_API HETERO_NODISCARD int hetero_future_result(const hetero_future *f,
                                                      int *result);
 
-/** Adds a done-callback (at most 8 per future; HETERO_ENOMEM beyond). */
+/** Adds a done-callback (at most 8 per future; HETERO_ENOMEM beyond). A
+ *  callback must not destroy its future (destroy waits for the callbacks). */
 HETERO_API HETERO_NODISCARD int hetero_future_add_done_callback(
     hetero_future *f, hetero_future_cb cb, void *arg);
 
