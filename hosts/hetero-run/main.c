@@ -115,6 +115,42 @@ static void print_help(void)
         "XDG_CACHE_HOME.\n");
 }
 
+static void print_cl_devices(void)
+{
+    hetero_context *ctx = NULL;
+    size_t n = 0;
+    size_t i;
+    int ret;
+
+    printf("\nOpenCL devices:\n");
+    ret = hetero_context_create(NULL, &ctx);
+    if (ret == 0)
+        ret = hetero_device_count(ctx, &n);
+    if (ret || n == 0) {
+        printf("  none (%s)\n",
+               ret ? hetero_context_errmsg(ctx) : "no OpenCL platform");
+        hetero_context_destroy(ctx);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        struct hetero_device_info d;
+
+        if (hetero_device_info(ctx, i, &d))
+            continue;
+        printf("  %u:%u %s%s\n", d.platform, d.device, d.name,
+               d.selected ? "   <- --device gpu" : "");
+        printf("       platform %s, vendor %s, driver %s, %s\n",
+               d.platform_name, d.vendor, d.driver_version, d.version);
+        printf("       type %s, %u compute units, global memory %.1f GiB, "
+               "local memory %llu KiB, fp64 %s, unified host memory %s\n",
+               d.type, d.compute_units,
+               (double)d.global_mem / (1024.0 * 1024.0 * 1024.0),
+               d.local_mem / 1024, d.fp64 ? "yes" : "no",
+               d.unified_memory ? "yes" : "no");
+    }
+    hetero_context_destroy(ctx);
+}
+
 static void print_list(void)
 {
     size_t i;
@@ -148,9 +184,11 @@ static void print_list(void)
     printf("\nDevices:\n"
            "  serial    one thread, the reference implementation\n"
            "  cpu       the pthreads pool\n"
-           "  gpu       the OpenCL device (a GPU if present, else the first "
-           "accelerator or CPU device)\n"
+           "  gpu       the OpenCL device (the first GPU, else the first "
+           "accelerator, else the first CPU device; HETERO_CL_DEVICE "
+           "overrides)\n"
            "  auto      chosen per call by the cost model\n");
+    print_cl_devices();
 }
 
 static long parse_long(const char *opt, const char *s, long min, long max)
@@ -469,14 +507,12 @@ static void print_candidates(const hetero_plan *plan, int json)
                    c.eligible ? "true" : "false", c.reason);
         } else {
             printf("  %-14s threads=%-3zu predicted %10.4g ms (overhead "
-                   "%.4g, compute %.4g, transfer %.4g)%s%s%s\n",
+                   "%.4g, compute %.4g, transfer %.4g)%s%s%s%s\n",
                    name, c.num_threads, c.predicted_s * 1e3,
                    c.overhead_s * 1e3, c.compute_s * 1e3, c.transfer_s * 1e3,
                    c.calibrated ? "" : " [uncalibrated]",
                    c.eligible ? "" : " [not eligible: ",
-                   c.eligible ? "" : c.reason);
-            if (!c.eligible)
-                printf("]\n");
+                   c.eligible ? "" : c.reason, c.eligible ? "" : "]");
         }
     }
 }

@@ -110,6 +110,12 @@ static int vecadd_serial(const struct hetero_exec *ex, const void *args)
 static const struct hetero_variant vecadd_variants[] = {
     { .backend = HETERO_BACKEND_SERIAL, .run = vecadd_serial },
     { .backend = HETERO_BACKEND_POOL, .run = hetero__vecadd_pool },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL, .run = hetero__vecadd_cl,
+      .supports = hetero__vecadd_cl_supports,
+      .prepare = hetero__vecadd_cl_prepare,
+      .release = hetero__vecadd_cl_release, .cl_program = "vecadd" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_vecadd = {

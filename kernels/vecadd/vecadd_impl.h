@@ -15,4 +15,12 @@ void hetero__vecadd_range(const struct hetero_vecadd_args *va, size_t begin,
 
 int hetero__vecadd_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (vecadd_cl.c, built with HETERO_WITH_OPENCL). */
+bool hetero__vecadd_cl_supports(const struct hetero_exec *ex,
+                                const void *args, const char **why);
+int hetero__vecadd_cl_prepare(const struct hetero_exec *ex, const void *args,
+                              void **state);
+void hetero__vecadd_cl_release(void *state);
+int hetero__vecadd_cl(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_VECADD_IMPL_H */

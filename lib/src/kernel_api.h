@@ -26,6 +26,9 @@ struct hetero_exec {
     size_t num_threads;      /* threads a pool variant may use (>= 1) */
     struct hetero__cl_device *cl; /* OpenCL variants: the device, else NULL */
     void *state;             /* what the variant's prepare() returned */
+    /* The generic call being run (NULL in prepare and supports): OpenCL
+     * variants pass call->inputs[i].buffer to reuse device copies. */
+    const struct hetero_call *call;
 };
 
 /* Work of one call, the cost model's input. */

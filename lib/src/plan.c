@@ -80,6 +80,7 @@ static void exec_init(const hetero_plan *p, const struct cand *c,
                       void *state, struct hetero_exec *ex)
 {
     memset(ex, 0, sizeof(*ex));
+    ex->call = NULL;
     ex->ctx = p->ctx;
     ex->pool = p->ctx->pool;
     ex->num_threads = c->pub.num_threads ? c->pub.num_threads : 1;
@@ -152,14 +153,16 @@ static int unpack_args(hetero_plan *p, const struct hetero_call *call,
 }
 
 static int run_cand(hetero_plan *p, int idx, void **state, const void *args,
-                    double *seconds)
+                    const struct hetero_call *call, double *seconds)
 {
     const struct cand *c = &p->cands[idx];
     struct hetero_exec ex;
     double t0;
+    size_t i;
     int ret;
 
     exec_init(p, c, NULL, &ex);
+    ex.call = call;
     if (!*state && c->v->prepare) {
         ret = c->v->prepare(&ex, args, state);
         if (ret)
@@ -169,6 +172,11 @@ static int run_cand(hetero_plan *p, int idx, void **state, const void *args,
     t0 = hetero__now();
     ret = c->v->run(&ex, args);
     *seconds = hetero__now() - t0;
+    /* The host copies of the outputs changed: device mirrors are stale. */
+    if (ret == 0 && call && c->v->backend != HETERO_BACKEND_OPENCL) {
+        for (i = 0; i < call->n_outputs; i++)
+            hetero_buffer_mark_host_dirty(call->outputs[i].buffer);
+    }
     return ret;
 }
 
@@ -216,12 +224,12 @@ static int measure_cands(hetero_plan *p, const struct hetero_call *call,
 
         if (!p->cands[i].pub.eligible)
             continue;
-        if (run_cand(p, (int)i, &st, margs, &t) != 0) {
+        if (run_cand(p, (int)i, &st, margs, &c, &t) != 0) {
             p->cands[i].pub.eligible = false;
             p->cands[i].pub.reason = "failed when measured";
         } else {
             /* The first run pays for preparation: time a second one. */
-            if (run_cand(p, (int)i, &st, margs, &t) == 0) {
+            if (run_cand(p, (int)i, &st, margs, &c, &t) == 0) {
                 p->cands[i].pub.predicted_s = t;
                 p->cands[i].pub.calibrated = true;
                 if (best < 0 || t < best_t) {
@@ -239,6 +247,75 @@ out_free:
     return ret;
 }
 
+/*
+ * Adds the OpenCL candidates. Opening the OpenCL device costs tens of ms the
+ * first time in a context (driver start-up), so under auto it is opened
+ * only when an OpenCL variant could win: when its optimistic uncalibrated
+ * prediction (launch overhead, no transfers) beats the best CPU candidate.
+ * Forced OpenCL and MEASURE always open it.
+ */
+static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
+                        unsigned flags)
+{
+    const struct hetero_kernel *k = p->k;
+    bool forced = (flags & HETERO_PLAN_FORCE_OPENCL) != 0;
+    bool unified = false;
+    const char *skip = NULL;
+    size_t first = p->n_cands;
+    size_t i;
+
+#if HETERO_WITH_OPENCL
+    int best = best_cand(p, true);
+    bool worth = forced || (flags & HETERO_PLAN_MEASURE) || best < 0;
+
+    for (i = 0; i < k->n_variants && !worth; i++) {
+        const struct hetero_variant *v = &k->variants[i];
+        struct hetero__prediction pr;
+        struct hetero_work w = p->work;
+
+        if (v->backend != HETERO_BACKEND_OPENCL || !algo_matches(v, algo))
+            continue;
+        if (v->work)
+            v->work(args, &w);
+        hetero__cost_predict(p->ctx, k, v, 1, NULL, true, &w, &pr);
+        worth = pr.total_s < p->cands[best].pub.predicted_s;
+    }
+    if (worth) {
+        int ret = hetero__cl_device_get(p->ctx, &p->cl);
+
+        if (ret) {
+            p->cl = NULL;
+            if (forced)
+                return ret; /* errmsg says why (no device, bad override) */
+            skip = "no OpenCL device";
+        } else {
+            unified = hetero__cl_device_unified(p->cl);
+            p->cl_id = hetero__cl_device_id(p->cl);
+        }
+    } else {
+        skip = "not opened: the CPU is predicted faster than an OpenCL "
+               "launch";
+    }
+#else
+    skip = "built without OpenCL";
+    if (forced)
+        return hetero__errf(p->ctx, HETERO_ENODEV,
+                            "no OpenCL device: libhetero was built without "
+                            "OpenCL");
+#endif /* HETERO_WITH_OPENCL */
+    for (i = 0; i < k->n_variants; i++) {
+        const struct hetero_variant *v = &k->variants[i];
+
+        if (v->backend == HETERO_BACKEND_OPENCL && algo_matches(v, algo))
+            add_cand(p, v, 1, args, unified);
+    }
+    for (i = first; skip && i < p->n_cands; i++) {
+        p->cands[i].pub.eligible = false;
+        p->cands[i].pub.reason = skip;
+    }
+    return 0;
+}
+
 int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
                             const struct hetero_call *call,
                             const struct hetero_plan_opts *opts,
@@ -248,7 +325,7 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
     alignas(max_align_t) unsigned char args[ARGS_MAX];
     unsigned mask;
     const char *algo;
-    bool unified = false;
+    bool has_cl = false;
     hetero_plan *p;
     size_t i;
     size_t t;
@@ -288,41 +365,35 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
 
     algo = opts->algo ? opts->algo : hetero__param(call, "algo");
     mask = forced_backends(opts->flags);
-#if HETERO_WITH_OPENCL
-    if (mask & (1u << HETERO_BACKEND_OPENCL)) {
-        bool has_cl = false;
-
-        for (i = 0; i < k->n_variants; i++)
-            has_cl = has_cl || k->variants[i].backend == HETERO_BACKEND_OPENCL;
-        if (has_cl && hetero__cl_device_get(ctx, &p->cl) == 0) {
-            unified = hetero__cl_device_unified(p->cl);
-            p->cl_id = hetero__cl_device_id(p->cl);
-        } else {
-            p->cl = NULL;
-        }
-        if (!p->cl && (opts->flags & HETERO_PLAN_FORCE_OPENCL)) {
-            ret = has_cl ? HETERO_ENODEV : HETERO_ENOTSUP;
-            if (!has_cl)
-                hetero__errf(ctx, ret, "%s has no OpenCL variant", k->name);
-            goto out_free;
-        }
-    }
-#endif /* HETERO_WITH_OPENCL */
     for (i = 0; i < k->n_variants; i++) {
         const struct hetero_variant *v = &k->variants[i];
 
         if (!(mask & (1u << v->backend)) || !algo_matches(v, algo))
             continue;
-        if (v->backend != HETERO_BACKEND_POOL) {
-            add_cand(p, v, 1, args, unified);
+        if (v->backend == HETERO_BACKEND_OPENCL) {
+            has_cl = true;
+        } else if (v->backend != HETERO_BACKEND_POOL) {
+            add_cand(p, v, 1, args, false);
         } else if (opts->num_threads) {
-            add_cand(p, v, opts->num_threads, args, unified);
+            add_cand(p, v, opts->num_threads, args, false);
         } else if (opts->flags & HETERO_PLAN_FORCE_POOL) {
-            add_cand(p, v, ctx->num_threads, args, unified);
+            add_cand(p, v, ctx->num_threads, args, false);
         } else {
             for (t = 1; t <= ctx->num_threads; t++)
-                add_cand(p, v, t, args, unified);
+                add_cand(p, v, t, args, false);
         }
+    }
+    if (has_cl) {
+        ret = add_cl_cands(p, args, algo, opts->flags);
+        if (ret)
+            goto out_free;
+    }
+    if (p->n_cands == 0 && (opts->flags & HETERO_PLAN_FORCE_OPENCL) &&
+        !has_cl) {
+        ret = hetero__errf(ctx, HETERO_ENOTSUP, "%s has no OpenCL variant%s%s",
+                           k->name, algo ? " for algo=" : "",
+                           algo ? algo : "");
+        goto out_free;
     }
     if (p->n_cands == 0) {
         ret = hetero__errf(ctx, HETERO_ENOTSUP,
@@ -450,7 +521,7 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     ret = unpack_args(p, call, args, specs);
     if (ret)
         return ret;
-    ret = run_cand(p, p->chosen, &p->state, args, &t);
+    ret = run_cand(p, p->chosen, &p->state, args, call, &t);
     if (ret == 0) {
         p->measured_s = t;
         w = p->work;
@@ -468,7 +539,7 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
                  "%s: OpenCL variant failed (%s: %s), falling back to CPU",
                  p->k->name, hetero_err_name(ret),
                  hetero_context_errmsg(p->ctx));
-    ret = run_cand(p, p->fallback, &p->fb_state, args, &t);
+    ret = run_cand(p, p->fallback, &p->fb_state, args, call, &t);
     if (ret == 0) {
         p->fell_back = true;
         p->measured_s = t;

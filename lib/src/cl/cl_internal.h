@@ -11,9 +11,10 @@
  *   supports()  refuse what the device cannot do: f64 without
  *               hetero__cl_device_has_fp64() ("device lacks fp64"), arrays
  *               larger than hetero__cl_device_max_alloc().
- *   prepare()   hetero__cl_kernel_create(ex, "<prog>", "<entry>", dtype,
- *               NULL, &k): a kernel object of its own for this plan (the
- *               program is built once per context and cached on disk).
+ *   prepare()   hetero__cl_kernel_create(ex, "<prog>", NULL, "<entry>",
+ *               dtype, NULL, &k): a kernel object of its own for this plan
+ *               (the program is built once per context and cached on
+ *               disk); ex->state is that object in run().
  *   run()       one job per call:
  *                   struct hetero__cl_job job;
  *                   hetero__cl_job_init(&job, ex);
@@ -71,7 +72,8 @@ extern const size_t hetero__cl_n_sources;
  * (context + in-order profiling queue). The choice: HETERO_CL_DEVICE=P:D or
  * a case-insensitive substring of the device (or platform) name if set,
  * else the first GPU, else the first accelerator, else the first CPU
- * device, over all platforms in order. A failure to find the device is
+ * device, over all platforms in order. HETERO_CL_DEVICE is read once per
+ * context, at its first OpenCL use. A failure to find the device is
  * remembered for the context (no rediscovery) and its detail re-recorded
  * in the errmsg on every later call. Errors: HETERO_ENODEV ("no OpenCL
  * device: ..."), HETERO_EINVAL (malformed HETERO_CL_DEVICE), HETERO_ECL,
@@ -83,13 +85,18 @@ int hetero__cl_device_get(hetero_context *ctx,
 /* Human-readable device name (borrowed). */
 const char *hetero__cl_device_name(const struct hetero__cl_device *dev);
 
+/* The device's identity for calibration files: "name|driver version"
+ * (borrowed, lives as long as the context). */
+const char *hetero__cl_device_id(const struct hetero__cl_device *dev);
+
 /* True if the device has usable double precision (cl_khr_fp64). */
 bool hetero__cl_device_has_fp64(const struct hetero__cl_device *dev);
 
 /* True if the device shares host memory (CPU device, integrated GPU). */
 bool hetero__cl_device_unified(const struct hetero__cl_device *dev);
 
-/* CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer. */
+/* CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer (UINT64_MAX if
+ * the driver did not say). */
 uint64_t hetero__cl_device_max_alloc(const struct hetero__cl_device *dev);
 
 /* CL_DEVICE_LOCAL_MEM_SIZE (bytes of __local memory per work-group). */
@@ -211,6 +218,7 @@ struct hetero__cl_jobmem {
     unsigned flags;
     bool in_place;             /* CL_MEM_USE_HOST_PTR */
     struct hetero__cl_mirror *mirror; /* library buffer's mirror or NULL */
+    hetero_buffer *buf;        /* the array's library buffer or NULL */
 };
 
 struct hetero__cl_job {
@@ -219,7 +227,6 @@ struct hetero__cl_job {
     struct hetero__cl_jobmem mems[HETERO__CL_JOB_MAX];
     size_t n_mems;
     bool enqueued; /* commands may be in flight */
-    bool failed;
 };
 
 /* Starts a job on ex->cl. Cannot fail. */
@@ -231,10 +238,12 @@ void hetero__cl_job_init(struct hetero__cl_job *job,
  * of host memory `host`, which must stay valid until job_end. On unified
  * memory devices the host memory is used in place (CL_MEM_USE_HOST_PTR),
  * elsewhere it is copied (READ) and read back by job_finish (WRITE).
- * `buf` is the library buffer the memory belongs to (array.buffer), or
- * NULL: then the device copy lives in the buffer's mirror and is not sent
- * again while the buffer's host generation is unchanged (a caller who
- * writes into a library buffer must call hetero_buffer_mark_host_dirty).
+ * `buf` is NULL, or the library buffer (array.buffer) whose whole data
+ * `host` is: then the device copy lives on in the buffer's mirror and is
+ * not sent again while the buffer's host generation is unchanged (so a
+ * caller who writes into a library buffer must call
+ * hetero_buffer_mark_host_dirty). Arrays of one job must not overlap
+ * unless mapped with HETERO__CL_COPY (or mapped once, READ | WRITE).
  * Errors: HETERO_ECL (CL call and code in errmsg), HETERO_ENOMEM,
  * HETERO_EINVAL (more than HETERO__CL_JOB_MAX arrays).
  */
