@@ -659,8 +659,8 @@ static int check_header(const struct npy_src *src, struct npy_header *hdr)
 static int parse_head(const struct npy_src *src, const unsigned char *b,
                       size_t avail, struct npy_header *hdr)
 {
-    size_t off;
-    size_t hlen;
+    size_t off = 0;
+    size_t hlen = 0;
     int ret;
 
     ret = parse_preamble(src, b, avail, &off, &hlen);
@@ -756,8 +756,8 @@ static int read_head(const struct npy_src *src, int fd,
 {
     unsigned char pre[NPY_PREAMBLE_MAX];
     unsigned char *head;
-    size_t off;
-    size_t hlen;
+    size_t off = 0;
+    size_t hlen = 0;
     size_t got;
     int err;
     int ret;
