@@ -4,9 +4,21 @@
  */
 #include "kernel_api.h"
 
+extern const struct hetero_kernel hetero__kernel_autocorr;
+extern const struct hetero_kernel hetero__kernel_det;
+extern const struct hetero_kernel hetero__kernel_fft2;
+extern const struct hetero_kernel hetero__kernel_mcpi;
+extern const struct hetero_kernel hetero__kernel_rbf;
+extern const struct hetero_kernel hetero__kernel_sum;
 extern const struct hetero_kernel hetero__kernel_vecadd;
 
 const struct hetero_kernel *const hetero__kernels[] = {
+    &hetero__kernel_autocorr,
+    &hetero__kernel_det,
+    &hetero__kernel_fft2,
+    &hetero__kernel_mcpi,
+    &hetero__kernel_rbf,
+    &hetero__kernel_sum,
     &hetero__kernel_vecadd,
 };
 
