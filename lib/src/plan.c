@@ -11,6 +11,7 @@
  * model, and, if an OpenCL variant fails under a non-strict, non-forced
  * plan, runs the best CPU candidate instead and records the fallback.
  */
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,9 @@ struct hetero_plan {
     int fallback;    /* best CPU candidate, -1 if none */
     void *state;     /* chosen variant's prepared state */
     void *fb_state;  /* fallback's prepared state (lazily) */
+    bool fb_prepared;
+    pthread_mutex_t lock; /* guards measured_s, fell_back, fb_state; never
+                             held while a variant runs */
     struct hetero__cl_device *cl;
     const char *cl_id; /* "name|driver" of the OpenCL device, or NULL */
 
@@ -152,7 +156,21 @@ static int unpack_args(hetero_plan *p, const struct hetero_call *call,
     return hetero__kernel_unpack(p->ctx, p->k, call, args, out_specs);
 }
 
-static int run_cand(hetero_plan *p, int idx, void **state, const void *args,
+static int prepare_cand(hetero_plan *p, int idx, const void *args,
+                        void **state)
+{
+    const struct cand *c = &p->cands[idx];
+    struct hetero_exec ex;
+
+    if (!c->v->prepare)
+        return 0;
+    exec_init(p, c, NULL, &ex);
+    return c->v->prepare(&ex, args, state);
+}
+
+/* Runs prepared candidate idx. Touches no plan state, so one plan may be
+ * executed by several threads at once. */
+static int run_cand(hetero_plan *p, int idx, void *state, const void *args,
                     const struct hetero_call *call, double *seconds)
 {
     const struct cand *c = &p->cands[idx];
@@ -161,14 +179,8 @@ static int run_cand(hetero_plan *p, int idx, void **state, const void *args,
     size_t i;
     int ret;
 
-    exec_init(p, c, NULL, &ex);
+    exec_init(p, c, state, &ex);
     ex.call = call;
-    if (!*state && c->v->prepare) {
-        ret = c->v->prepare(&ex, args, state);
-        if (ret)
-            return ret;
-    }
-    ex.state = *state;
     t0 = hetero__now();
     ret = c->v->run(&ex, args);
     *seconds = hetero__now() - t0;
@@ -224,12 +236,13 @@ static int measure_cands(hetero_plan *p, const struct hetero_call *call,
 
         if (!p->cands[i].pub.eligible)
             continue;
-        if (run_cand(p, (int)i, &st, margs, &c, &t) != 0) {
+        if (prepare_cand(p, (int)i, margs, &st) != 0 ||
+            run_cand(p, (int)i, st, margs, &c, &t) != 0) {
             p->cands[i].pub.eligible = false;
             p->cands[i].pub.reason = "failed when measured";
         } else {
             /* The first run pays for preparation: time a second one. */
-            if (run_cand(p, (int)i, &st, margs, &c, &t) == 0) {
+            if (run_cand(p, (int)i, st, margs, &c, &t) == 0) {
                 p->cands[i].pub.predicted_s = t;
                 p->cands[i].pub.calibrated = true;
                 if (best < 0 || t < best_t) {
@@ -461,6 +474,12 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
                 goto out_free;
         }
     }
+    ret = pthread_mutex_init(&p->lock, NULL);
+    if (ret) {
+        release_state(&p->cands[p->chosen], &p->state);
+        ret = hetero__errf(ctx, -ret, "plan_create: pthread_mutex_init");
+        goto out_free;
+    }
     atomic_fetch_add(&ctx->live_plans, 1);
     *out = p;
     return 0;
@@ -521,9 +540,11 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     ret = unpack_args(p, call, args, specs);
     if (ret)
         return ret;
-    ret = run_cand(p, p->chosen, &p->state, args, call, &t);
+    ret = run_cand(p, p->chosen, p->state, args, call, &t);
     if (ret == 0) {
+        pthread_mutex_lock(&p->lock);
         p->measured_s = t;
+        pthread_mutex_unlock(&p->lock);
         w = p->work;
         if (p->cands[p->chosen].v->work)
             p->cands[p->chosen].v->work(args, &w);
@@ -539,10 +560,17 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
                  "%s: OpenCL variant failed (%s: %s), falling back to CPU",
                  p->k->name, hetero_err_name(ret),
                  hetero_context_errmsg(p->ctx));
-    ret = run_cand(p, p->fallback, &p->fb_state, args, call, &t);
+    pthread_mutex_lock(&p->lock);
+    ret = p->fb_prepared ? 0 : prepare_cand(p, p->fallback, args, &p->fb_state);
+    p->fb_prepared = ret == 0;
+    pthread_mutex_unlock(&p->lock);
+    if (ret == 0)
+        ret = run_cand(p, p->fallback, p->fb_state, args, call, &t);
     if (ret == 0) {
+        pthread_mutex_lock(&p->lock);
         p->fell_back = true;
         p->measured_s = t;
+        pthread_mutex_unlock(&p->lock);
     }
     return ret;
 }
@@ -555,6 +583,7 @@ void hetero_plan_destroy(hetero_plan *p)
     if (p->fallback >= 0)
         release_state(&p->cands[p->fallback], &p->fb_state);
     atomic_fetch_sub(&p->ctx->live_plans, 1);
+    pthread_mutex_destroy(&p->lock);
     hetero__free(p);
 }
 
@@ -576,24 +605,30 @@ const struct hetero_variant *hetero__plan_variant(const hetero_plan *p,
 
 int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
 {
+    hetero_plan *mp = (hetero_plan *)p; /* the lock is not logical state */
     const struct cand *c;
+    bool fell_back;
+    double measured;
 
     if (!p || !out)
         return HETERO_EINVAL;
-    c = &p->cands[p->chosen];
+    pthread_mutex_lock(&mp->lock);
+    fell_back = p->fell_back;
+    measured = p->measured_s;
+    pthread_mutex_unlock(&mp->lock);
+    c = fell_back && p->fallback >= 0 ? &p->cands[p->fallback]
+                                      : &p->cands[p->chosen];
     memset(out, 0, sizeof(*out));
     out->kernel = p->k->name;
-    out->backend = p->fell_back && p->fallback >= 0
-                       ? p->cands[p->fallback].v->backend
-                       : c->v->backend;
+    out->backend = c->v->backend;
     out->algo = c->v->algo;
     out->num_threads = c->pub.num_threads;
     out->predicted_s = c->pub.predicted_s;
-    out->measured_s = p->measured_s;
+    out->measured_s = measured;
     out->calibrated = c->pub.calibrated;
-    out->fell_back = p->fell_back;
+    out->fell_back = fell_back;
     out->reason = p->reason;
-    out->device = p->device;
+    out->device = fell_back ? "cpu" : p->device;
     out->n_candidates = p->n_cands;
     return 0;
 }
