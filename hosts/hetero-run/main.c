@@ -517,6 +517,25 @@ static void print_candidates(const hetero_plan *plan, int json)
     }
 }
 
+/* Runs the kernel's reference: its first variant (serial, first
+ * algorithm), whatever the call's algo parameter says. */
+static int run_reference(hetero_context *ctx, const hetero_kernel *k,
+                         struct hetero_call *call)
+{
+    struct hetero_plan_opts o = { .flags = HETERO_PLAN_FORCE_SERIAL };
+    struct hetero_variant_info vi;
+    hetero_plan *p = NULL;
+    int ret;
+
+    if (hetero_kernel_variant(k, 0, &vi) == 0)
+        o.algo = vi.algo;
+    ret = hetero_plan_create_opts(ctx, k, call, &o, &p);
+    if (ret == 0)
+        ret = hetero_plan_execute(p, call);
+    hetero_plan_destroy(p);
+    return ret;
+}
+
 static int run_main(struct options *o)
 {
     hetero_context *ctx = NULL;
@@ -664,7 +683,7 @@ static int run_main(struct options *o)
         rc_call.n_outputs = 0;
         ret = hetero_call_alloc_outputs(ctx, k, &rc_call);
         if (ret == 0)
-            ret = hetero_run(ctx, k, &rc_call, HETERO_PLAN_FORCE_SERIAL);
+            ret = run_reference(ctx, k, &rc_call);
         if (ret) {
             rc = runtime_error(ctx, ret, "serial reference failed");
             goto out;
@@ -766,7 +785,7 @@ static int run_main(struct options *o)
             }
             if (rep.verified)
                 printf("verify   max abs err %.3g, max rel err %.3g "
-                       "(vs serial)\n",
+                       "(vs the serial reference)\n",
                        rep.err_abs, rep.err_rel);
             if (o->explain)
                 print_candidates(plan, 0);
