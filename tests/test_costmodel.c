@@ -242,6 +242,47 @@ static void test_costmodel_calibrate_vecadd(void **state)
     assert_int_equal(hetero_calibrate(NULL, NULL), HETERO_EINVAL);
 }
 
+static void test_costmodel_crossover(void **state)
+{
+    /* No calibration file: the built-in defaults decide. */
+    struct hetero_context_opts o = { .num_threads = 2,
+                                     .cache_dir = "/nonexistent/hetero" };
+    hetero_context *ctx = NULL;
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    struct hetero_array in[2] = {
+        { .dtype = HETERO_F64, .ndim = 1, .shape = { 1 } },
+        { .dtype = HETERO_F64, .ndim = 1, .shape = { 1 } },
+    };
+    struct hetero_call tmpl = { .inputs = in, .n_inputs = 2 };
+    struct hetero_crossover cx[8];
+    size_t n = 0;
+    size_t i;
+    bool seen_pool2 = false;
+
+    (void)state;
+    assert_int_equal(hetero_context_create(&o, &ctx), 0);
+    assert_int_equal(hetero_crossover(ctx, k, &tmpl, 10000000, cx, 8, &n), 0);
+    assert_true(n >= 3);
+    for (i = 0; i < n; i++) {
+        if (cx[i].backend == HETERO_BACKEND_POOL && cx[i].num_threads == 2) {
+            /* the defaults charge a pool wake-up: not worth it for one
+             * element, worth it for ten million */
+            seen_pool2 = true;
+            assert_true(cx[i].size > 1 && cx[i].size < 10000000);
+            assert_true(cx[i].wins_at_max);
+            assert_true(cx[i].ratio < 1.0);
+        }
+        if (cx[i].backend == HETERO_BACKEND_SERIAL)
+            assert_int_equal(cx[i].size, 0); /* serial never beats itself */
+    }
+    assert_true(seen_pool2);
+    assert_int_equal(hetero_crossover(ctx, k, &tmpl, 0, cx, 8, &n),
+                     HETERO_EINVAL);
+    assert_int_equal(hetero_crossover(ctx, NULL, &tmpl, 10, cx, 8, &n),
+                     HETERO_EINVAL);
+    hetero_context_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_costmodel_foreign_and_corrupt_files),
         cmocka_unit_test(test_costmodel_concurrent_writers),
         cmocka_unit_test(test_costmodel_calibrate_vecadd),
+        cmocka_unit_test(test_costmodel_crossover),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

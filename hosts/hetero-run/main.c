@@ -49,6 +49,7 @@ struct options {
     int list;
     int calibrate;
     int quick;
+    int crossover;
 };
 
 static void usage_error(const char *fmt, ...)
@@ -106,6 +107,11 @@ static void print_help(void)
         "model\n"
         "                        (all kernels, or --kernel K; --quick: "
         "fewer sizes)\n"
+        "      --crossover       from the cost model: the batch size (the "
+        "leading\n"
+        "                        dimension of --shape, swept up to its "
+        "value) at\n"
+        "                        which each variant overtakes serial\n"
         "      --list            list kernels, their parameters and the "
         "devices\n"
         "  -h, --help            this help\n"
@@ -259,6 +265,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         { "list", no_argument, NULL, 'l' },
         { "calibrate", no_argument, NULL, 'C' },
         { "quick", no_argument, NULL, 'Q' },
+        { "crossover", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -334,6 +341,9 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'Q':
             o->quick = 1;
+            break;
+        case 'X':
+            o->crossover = 1;
             break;
         case 'h':
             print_help();
@@ -517,6 +527,59 @@ static void print_candidates(const hetero_plan *plan, int json)
     }
 }
 
+/* --crossover: the model's crossover sizes for the --shape family. */
+static int print_crossover(hetero_context *ctx, const hetero_kernel *k,
+                           const struct hetero_call *call, size_t max_size)
+{
+    struct hetero_crossover cx[64];
+    struct hetero_call tmpl = *call;
+    struct hetero_param_info pi;
+    size_t n = 0;
+    size_t i;
+    int ret;
+
+    if (max_size == 0) {
+        /* No arrays: sweep the first parameter up to its value. */
+        const char *v = NULL;
+
+        if (hetero_kernel_param(k, 0, &pi))
+            return runtime_error(ctx, HETERO_EINVAL, "nothing to sweep");
+        v = pi.default_value;
+        for (i = 0; i < call->n_params; i++) {
+            if (strcmp(call->params[i].name, pi.name) == 0)
+                v = call->params[i].value;
+        }
+        max_size = v ? (size_t)strtod(v, NULL) : 0;
+        tmpl.params = NULL;
+        tmpl.n_params = 0;
+    }
+    ret = hetero_crossover(ctx, k, &tmpl, max_size, cx, 64, &n);
+    if (ret)
+        return runtime_error(ctx, ret, "crossover failed");
+    printf("crossover for %s, leading size 1..%zu (model predictions):\n",
+           hetero_kernel_name(k), max_size);
+    for (i = 0; i < n; i++) {
+        char name[64];
+
+        if (cx[i].backend == HETERO_BACKEND_SERIAL)
+            continue;
+        snprintf(name, sizeof(name), "%s%s%s x%zu",
+                 hetero_backend_name(cx[i].backend), cx[i].algo ? "/" : "",
+                 cx[i].algo ? cx[i].algo : "", cx[i].num_threads);
+        if (cx[i].size)
+            printf("  %-20s overtakes serial from %zu (%.2fx serial's time "
+                   "at %zu)%s\n",
+                   name, cx[i].size, cx[i].ratio, max_size,
+                   cx[i].calibrated ? "" : " [uncalibrated]");
+        else
+            printf("  %-20s never within 1..%zu (%.2fx serial's time at "
+                   "%zu)%s\n",
+                   name, max_size, cx[i].ratio, max_size,
+                   cx[i].calibrated ? "" : " [uncalibrated]");
+    }
+    return 0;
+}
+
 /* Runs the kernel's reference: its first variant (serial, first
  * algorithm), whatever the call's algo parameter says. */
 static int run_reference(hetero_context *ctx, const hetero_kernel *k,
@@ -622,6 +685,10 @@ static int run_main(struct options *o)
     call.n_inputs = n_in;
     call.params = o->params;
     call.n_params = o->n_params;
+    if (o->crossover) {
+        rc = print_crossover(ctx, k, &call, n_in ? in[0].shape[0] : 0);
+        goto out;
+    }
     call.outputs = out;
     ret = hetero_call_alloc_outputs(ctx, k, &call);
     if (ret) {

@@ -13,6 +13,7 @@
  */
 #include <pthread.h>
 #include <stdalign.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -329,10 +330,13 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
     return 0;
 }
 
-int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
-                            const struct hetero_call *call,
-                            const struct hetero_plan_opts *opts,
-                            hetero_plan **out)
+/* Validates, lists and predicts the candidates, chooses; with `prepare`
+ * also prepares the chosen variant (a predict-only plan, for
+ * hetero_crossover, skips that and must not be executed). */
+static int plan_build(hetero_context *ctx, const hetero_kernel *k,
+                      const struct hetero_call *call,
+                      const struct hetero_plan_opts *opts, bool prepare,
+                      hetero_plan **out)
 {
     struct hetero_plan_opts defaults = { 0 };
     alignas(max_align_t) unsigned char args[ARGS_MAX];
@@ -453,7 +457,7 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
     }
 
     /* Prepare the chosen variant now (FFTW plans, OpenCL programs). */
-    {
+    if (prepare) {
         const struct cand *c = &p->cands[p->chosen];
         struct hetero_exec ex;
 
@@ -487,6 +491,14 @@ int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
 out_free:
     hetero__free(p);
     return ret;
+}
+
+int hetero_plan_create_opts(hetero_context *ctx, const hetero_kernel *k,
+                            const struct hetero_call *call,
+                            const struct hetero_plan_opts *opts,
+                            hetero_plan **out)
+{
+    return plan_build(ctx, k, call, opts, true, out);
 }
 
 int hetero_plan_create(hetero_context *ctx, const hetero_kernel *k,
@@ -654,4 +666,162 @@ int hetero_run(hetero_context *ctx, const hetero_kernel *k,
     ret = hetero_plan_execute(p, call);
     hetero_plan_destroy(p);
     return ret;
+}
+
+/* ---- crossover: where each candidate overtakes serial, by the model ---- */
+
+/* The call with its leading dimension (or, without inputs, its first
+ * parameter) set to `size`. */
+struct sized_call {
+    struct hetero_array in[MAX_ARRAYS];
+    struct hetero_param params[16];
+    char value[32];
+    struct hetero_call call;
+};
+
+static int size_call(const struct hetero_kernel *k,
+                     const struct hetero_call *tmpl, size_t size,
+                     struct sized_call *sc)
+{
+    size_t i;
+
+    if (tmpl->n_inputs > MAX_ARRAYS || tmpl->n_params >= 16)
+        return HETERO_EINVAL;
+    sc->call = *tmpl;
+    sc->call.outputs = NULL;
+    sc->call.n_outputs = 0;
+    if (tmpl->n_inputs > 0) {
+        for (i = 0; i < tmpl->n_inputs; i++) {
+            sc->in[i] = tmpl->inputs[i];
+            sc->in[i].data = NULL;
+            if (sc->in[i].ndim > 0)
+                sc->in[i].shape[0] = size;
+        }
+        sc->call.inputs = sc->in;
+        return 0;
+    }
+    if (k->n_params == 0)
+        return HETERO_EINVAL;
+    /* No arrays: the first parameter is the size (mcpi's samples). */
+    snprintf(sc->value, sizeof(sc->value), "%zu", size);
+    sc->params[0].name = k->params[0].name;
+    sc->params[0].value = sc->value;
+    for (i = 0; i < tmpl->n_params; i++)
+        sc->params[i + 1] = tmpl->params[i];
+    sc->call.params = sc->params;
+    sc->call.n_params = tmpl->n_params + 1;
+    return 0;
+}
+
+/* Predicted times at `size`: best serial, and each candidate's. */
+static int predict_at(hetero_context *ctx, const struct hetero_kernel *k,
+                      const struct hetero_call *tmpl, size_t size,
+                      struct hetero_crossover *out, size_t n_out,
+                      size_t *n, double *serial)
+{
+    struct sized_call sc;
+    hetero_plan *p = NULL;
+    size_t i;
+    int ret;
+
+    ret = size_call(k, tmpl, size, &sc);
+    if (ret)
+        return hetero__errf(ctx, ret, "crossover: bad template call");
+    ret = plan_build(ctx, k, &sc.call, NULL, false, &p);
+    if (ret)
+        return ret;
+    *serial = 0.0;
+    for (i = 0; i < p->n_cands; i++) {
+        const struct hetero_candidate *c = &p->cands[i].pub;
+
+        if (c->eligible && c->backend == HETERO_BACKEND_SERIAL &&
+            (*serial == 0.0 || c->predicted_s < *serial))
+            *serial = c->predicted_s;
+    }
+    *n = p->n_cands < n_out ? p->n_cands : n_out;
+    for (i = 0; i < *n; i++) {
+        out[i].backend = p->cands[i].pub.backend;
+        out[i].algo = p->cands[i].pub.algo;
+        out[i].num_threads = p->cands[i].pub.num_threads;
+        out[i].calibrated = p->cands[i].pub.calibrated;
+        /* Park the prediction in `size` for the caller (a double's bits
+         * do not fit; use the ratio instead). */
+        out[i].ratio = p->cands[i].pub.eligible
+                           ? p->cands[i].pub.predicted_s / *serial
+                           : HUGE_VAL;
+    }
+    hetero_plan_destroy(p);
+    return 0;
+}
+
+int hetero_crossover(hetero_context *ctx, const hetero_kernel *k,
+                     const struct hetero_call *tmpl, size_t max_size,
+                     struct hetero_crossover *out, size_t n_out,
+                     size_t *n_found)
+{
+    struct hetero_crossover cur[MAX_CANDIDATES];
+    size_t sizes[64];
+    size_t n_sizes = 0;
+    size_t n = 0;
+    size_t s;
+    size_t i;
+    double serial;
+    int ret;
+
+    if (!ctx || !k || !tmpl || !out || !n_found || max_size == 0 ||
+        n_out == 0)
+        return hetero__errf(ctx, HETERO_EINVAL, "crossover: bad arguments");
+    /* Sizes 1, 2, 4, ... and max_size. */
+    for (s = 1; s < max_size && n_sizes < 63; s *= 2)
+        sizes[n_sizes++] = s;
+    sizes[n_sizes++] = max_size;
+
+    ret = predict_at(ctx, k, tmpl, sizes[0], out, n_out, &n, &serial);
+    if (ret)
+        return ret;
+    for (i = 0; i < n; i++) {
+        out[i].size = out[i].ratio < 1.0 ? 1 : 0; /* 0: not (yet) */
+        out[i].wins_at_max = out[i].ratio < 1.0;
+    }
+    for (s = 1; s < n_sizes; s++) {
+        size_t m = 0;
+
+        ret = predict_at(ctx, k, tmpl, sizes[s], cur, MAX_CANDIDATES, &m,
+                         &serial);
+        if (ret)
+            return ret;
+        for (i = 0; i < n && i < m; i++) {
+            bool wins = cur[i].ratio < 1.0;
+
+            if (wins && !out[i].wins_at_max) {
+                /* Bisect between the previous size (loses) and this. */
+                size_t lo = sizes[s - 1];
+                size_t hi = sizes[s];
+
+                while (hi - lo > 1 && hi - lo > lo / 64) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    struct hetero_crossover tmp[MAX_CANDIDATES];
+                    size_t mm = 0;
+                    double ser;
+
+                    ret = predict_at(ctx, k, tmpl, mid, tmp, MAX_CANDIDATES,
+                                     &mm, &ser);
+                    if (ret)
+                        return ret;
+                    if (i < mm && tmp[i].ratio < 1.0)
+                        hi = mid;
+                    else
+                        lo = mid;
+                }
+                out[i].size = hi;
+            } else if (!wins) {
+                out[i].size = 0; /* loses again: no crossover so far */
+            }
+            out[i].wins_at_max = wins;
+            out[i].ratio = cur[i].ratio;
+            out[i].calibrated = cur[i].calibrated;
+        }
+    }
+    *n_found = n;
+    return 0;
 }

@@ -111,6 +111,34 @@ HETERO_API HETERO_NODISCARD int
 hetero_plan_candidate(const hetero_plan *plan, size_t i,
                       struct hetero_candidate *out);
 
+/** Where one candidate overtakes serial (hetero_crossover). */
+struct hetero_crossover {
+    enum hetero_backend backend;
+    const char *algo;
+    size_t num_threads;
+    size_t size;       /* smallest leading size from which this candidate
+                          is predicted faster than the best serial variant
+                          at every larger size up to max_size; 0: never */
+    double ratio;      /* predicted time / best serial at max_size */
+    bool wins_at_max;
+    bool calibrated;   /* predictions from the calibrated model */
+};
+
+/**
+ * For a shape family — `tmpl`'s inputs with their leading dimension (the
+ * batch, or N) swept from 1 to max_size; for a kernel without inputs its
+ * first parameter (mcpi's samples) — reports, from the cost model alone
+ * (nothing is run or prepared), the size at which each candidate overtakes
+ * the best serial variant. Fills out[0..*n_found-1] (at most n_out), in
+ * hetero_plan_candidate order. Array data in tmpl may be NULL.
+ * Errors: HETERO_EINVAL, plan errors.
+ */
+HETERO_API HETERO_NODISCARD int
+hetero_crossover(hetero_context *ctx, const hetero_kernel *k,
+                 const struct hetero_call *tmpl, size_t max_size,
+                 struct hetero_crossover *out, size_t n_out,
+                 size_t *n_found);
+
 /** plan_create + execute + destroy. Outputs must be allocated. */
 HETERO_API HETERO_NODISCARD int hetero_run(hetero_context *ctx,
                                            const hetero_kernel *k,
