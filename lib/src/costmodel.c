@@ -180,14 +180,20 @@ static bool key_eq(const struct entry *e, const char *kernel,
 {
     return e->backend == backend && e->threads == threads &&
            e->kversion == kversion && strcmp(e->kernel, kernel) == 0 &&
-           strcmp(e->algo, algo) == 0 && strcmp(e->device, device) == 0;
+           strcmp(e->algo, algo) == 0 &&
+           (strcmp(e->device, device) == 0 || strcmp(device, "*") == 0);
 }
 
+/* "cpu" for CPU variants; the OpenCL device's identity, or "*" (any
+ * calibrated OpenCL device) when it is not known yet: the dispatcher asks
+ * that before deciding whether opening the device is worth it. */
 static void device_key(const struct hetero_variant *v, const char *device,
                        char *out, size_t n)
 {
-    snprintf(out, n, "%s",
-             v->backend == HETERO_BACKEND_OPENCL && device ? device : "cpu");
+    if (v->backend != HETERO_BACKEND_OPENCL)
+        snprintf(out, n, "cpu");
+    else
+        snprintf(out, n, "%s", device ? device : "*");
     sanitize(out);
 }
 
