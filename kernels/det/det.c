@@ -375,6 +375,12 @@ static int det_serial(const struct hetero_exec *ex, const void *args)
 static const struct hetero_variant det_variants[] = {
     { .backend = HETERO_BACKEND_SERIAL, .run = det_serial },
     { .backend = HETERO_BACKEND_POOL, .run = hetero__det_pool },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL, .run = hetero__det_cl,
+      .supports = hetero__det_cl_supports,
+      .prepare = hetero__det_cl_prepare,
+      .release = hetero__det_cl_release, .cl_program = "det" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_det = {

@@ -23,4 +23,12 @@ int hetero__det_range(hetero_context *ctx, const struct hetero_det_args *da,
 
 int hetero__det_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (det_cl.c, built with HETERO_WITH_OPENCL). */
+bool hetero__det_cl_supports(const struct hetero_exec *ex, const void *args,
+                             const char **why);
+int hetero__det_cl_prepare(const struct hetero_exec *ex, const void *args,
+                           void **state);
+void hetero__det_cl_release(void *state);
+int hetero__det_cl(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_DET_IMPL_H */

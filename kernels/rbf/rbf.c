@@ -344,6 +344,12 @@ static int rbf_serial(const struct hetero_exec *ex, const void *args)
 static const struct hetero_variant rbf_variants[] = {
     { .backend = HETERO_BACKEND_SERIAL, .run = rbf_serial },
     { .backend = HETERO_BACKEND_POOL, .run = hetero__rbf_pool },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL, .run = hetero__rbf_cl,
+      .supports = hetero__rbf_cl_supports,
+      .prepare = hetero__rbf_cl_prepare,
+      .release = hetero__rbf_cl_release, .cl_program = "rbf" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_rbf = {

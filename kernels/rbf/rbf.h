@@ -17,7 +17,15 @@
  * Tolerance: relative, element by element, against the exact value:
  *     f64: |D - D_exact| <= 1e-12 * |D_exact|
  *     f32: |D - D_exact| <= 1e-6  * |D_exact|   (one rounding to float)
- * Serial and pool run the same per-row code and agree bitwise.
+ * Serial and pool run the same per-row code and agree bitwise. The OpenCL
+ * variant computes f64 with the serial variant's operations in its order
+ * (no contraction; bitwise equal where the device's double sqrt is
+ * correctly rounded, as OpenCL requires), but f32 in float on the device
+ * (double may be missing or slow there), so its f32 bound is
+ *     f32 (OpenCL): |D - D_exact| <= 1e-5 * |D_exact|   (d <= 1000; the
+ *     float sum of squares loses more as d grows)
+ * Its D is exactly symmetric all the same, its diagonal exactly 0 (NaN
+ * for a NaN point).
  *
  * Thread safety: reentrant; several threads may call it on one context.
  */

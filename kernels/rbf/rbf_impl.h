@@ -43,4 +43,12 @@ void hetero__rbf_block(const struct hetero__rbf_job *job, size_t b,
 
 int hetero__rbf_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (rbf_cl.c, built with HETERO_WITH_OPENCL). */
+bool hetero__rbf_cl_supports(const struct hetero_exec *ex, const void *args,
+                             const char **why);
+int hetero__rbf_cl_prepare(const struct hetero_exec *ex, const void *args,
+                           void **state);
+void hetero__rbf_cl_release(void *state);
+int hetero__rbf_cl(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_RBF_IMPL_H */
