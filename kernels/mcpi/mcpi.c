@@ -214,6 +214,11 @@ static int mcpi_serial(const struct hetero_exec *ex, const void *args)
 static const struct hetero_variant mcpi_variants[] = {
     { .backend = HETERO_BACKEND_SERIAL, .run = mcpi_serial },
     { .backend = HETERO_BACKEND_POOL, .run = hetero__mcpi_pool },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL, .run = hetero__mcpi_cl,
+      .prepare = hetero__mcpi_cl_prepare, .release = hetero__mcpi_cl_release,
+      .cl_program = "mcpi" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_mcpi = {

@@ -29,8 +29,11 @@
  *
  * Sample i depends only on (seed, i), and hits is an integer sum, so hits
  * and pi are identical, bit for bit, for any variant, thread count and
- * chunking. Tolerance between variants: exact. The statistical error of pi
- * is about 1.64 / sqrt(samples).
+ * chunking. Tolerance between variants: exact. The OpenCL variant runs the
+ * same generator and integer hit test in 32-bit integer operations (no
+ * fp64 needed: it runs on every device) and adds per-work-group counts on
+ * the host, so it gives the same hits and pi on every device. The
+ * statistical error of pi is about 1.64 / sqrt(samples).
  *
  * Thread safety: reentrant; several threads may call it on one context.
  */

@@ -37,4 +37,26 @@ static inline void hetero__mcpi_store(const struct hetero_mcpi_args *ma,
 
 int hetero__mcpi_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (mcpi_cl.c, built with HETERO_WITH_OPENCL). It needs
+ * no supports(): integer-only, it runs on every device. */
+int hetero__mcpi_cl_prepare(const struct hetero_exec *ex, const void *args,
+                            void **state);
+void hetero__mcpi_cl_release(void *state);
+int hetero__mcpi_cl(const struct hetero_exec *ex, const void *args);
+/* prepare() with `w` (1, 2, 4, 8 or 16) pairs per work-item step instead
+ * of the device's choice (1 on GPUs, 16 on CPU devices): for tests. */
+int hetero__mcpi_cl_prepare_width(const struct hetero_exec *ex, unsigned w,
+                                  void **state);
+
+/*
+ * *hits = the hits of both samples of each pair [first, first + count) of
+ * the stream `seed`, counted on ex->cl with the state ex->state (from
+ * hetero__mcpi_cl_prepare*) in launches of at most `launch_pairs`
+ * (1 .. 2^32) pairs. hetero__mcpi_cl uses it for pairs [0, samples / 2);
+ * tests use it for other ranges. Errors: HETERO_ECL, HETERO_ENOMEM.
+ */
+int hetero__mcpi_cl_count(const struct hetero_exec *ex, uint64_t seed,
+                          uint64_t first, uint64_t count,
+                          uint64_t launch_pairs, uint64_t *hits);
+
 #endif /* HETERO_MCPI_IMPL_H */

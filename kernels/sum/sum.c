@@ -225,6 +225,11 @@ static int sum_serial(const struct hetero_exec *ex, const void *args)
 static const struct hetero_variant sum_variants[] = {
     { .backend = HETERO_BACKEND_SERIAL, .run = sum_serial },
     { .backend = HETERO_BACKEND_POOL, .run = hetero__sum_pool },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL, .run = hetero__sum_cl,
+      .supports = hetero__sum_cl_supports, .prepare = hetero__sum_cl_prepare,
+      .release = hetero__sum_cl_release, .cl_program = "sum" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_sum = {

@@ -37,7 +37,14 @@
  * and -Inf together give NaN, as numpy. A sum whose running partial sums
  * overflow gives +-Inf (or NaN), as a plain loop would.
  *
- * Tolerance between variants: exact (bitwise).
+ * Tolerance between variants: exact (bitwise). The OpenCL variant
+ * computes the same block partials on the device (the lanes of a block
+ * spread over work-items, folded in lane order) and combines them on the
+ * host in block order, so it gives the serial bits on any device with
+ * fp64; only the payload of a NaN result may differ. It needs fp64 for
+ * f32 input too (the sums are in double) and declines without it ("device
+ * lacks fp64"), as it declines f32 input on a device that flushes f32
+ * subnormals to zero; the dispatcher then runs the CPU variants.
  *
  * Thread safety: reentrant; several threads may call it on one context.
  */

@@ -36,4 +36,17 @@ double hetero__sum_finish(const struct hetero__sum_partial *acc);
 
 int hetero__sum_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (sum_cl.c, built with HETERO_WITH_OPENCL). */
+bool hetero__sum_cl_supports(const struct hetero_exec *ex, const void *args,
+                             const char **why);
+int hetero__sum_cl_prepare(const struct hetero_exec *ex, const void *args,
+                           void **state);
+void hetero__sum_cl_release(void *state);
+/* prepare() with `lpi` (1, 2, 4, 8 or 16) lanes per work-item instead of
+ * the device's choice (1 on GPUs, 16 on CPU devices): for tests. */
+int hetero__sum_cl_prepare_lanes(const struct hetero_exec *ex,
+                                 enum hetero_dtype dtype, unsigned lpi,
+                                 void **state);
+int hetero__sum_cl(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_SUM_IMPL_H */
