@@ -138,6 +138,47 @@ static void test_buffer_refcount_alignment(void **state)
     assert_null(hetero_buffer_data(NULL));
 }
 
+static void test_array_fill_uniform(void **state)
+{
+    size_t shape[2] = { 7, 13 };
+    struct hetero_array a;
+    struct hetero_array b;
+    struct hetero_array c;
+    size_t i;
+    double lo = 1.0;
+    double hi = -1.0;
+
+    (void)state;
+    ts_alloc(&a, HETERO_C128, 2, shape);
+    ts_alloc(&b, HETERO_C128, 2, shape);
+    ts_alloc(&c, HETERO_I32, 2, shape);
+    assert_int_equal(hetero_array_fill_uniform(&a, 42), 0);
+    assert_int_equal(hetero_array_fill_uniform(&b, 42), 0);
+    ts_assert_bitwise(&a, &b); /* same seed, same values */
+    for (i = 0; i < 2 * 7 * 13; i++) {
+        double v = ((double *)a.data)[i];
+
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    assert_true(lo >= -1.0 && hi < 1.0 && hi - lo > 1.5); /* spread */
+    assert_int_equal(hetero_array_fill_uniform(&b, 43), 0);
+    assert_memory_not_equal(a.data, b.data, 16);
+    assert_int_equal(hetero_array_fill_uniform(&c, 1), 0);
+    for (i = 0; i < 7 * 13; i++) {
+        int32_t v = ((int32_t *)c.data)[i];
+
+        assert_true(v >= -100 && v < 100);
+    }
+    assert_int_equal(hetero_array_fill_uniform(NULL, 1), HETERO_EINVAL);
+    c.data = NULL;
+    assert_int_equal(hetero_array_fill_uniform(&c, 1), HETERO_EINVAL);
+    c.data = hetero_buffer_data(c.buffer);
+    hetero_array_free(&a);
+    hetero_array_free(&b);
+    hetero_array_free(&c);
+}
+
 static void test_error_names(void **state)
 {
     (void)state;
@@ -172,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_array_alloc_free),
         cmocka_unit_test(test_array_alloc_fault),
         cmocka_unit_test(test_buffer_refcount_alignment),
+        cmocka_unit_test(test_array_fill_uniform),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_error_detail_per_thread_and_context),
     };

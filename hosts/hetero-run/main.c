@@ -387,48 +387,7 @@ static unsigned device_flags(const char *dev)
     usage_error("--device '%s': expected serial, cpu, gpu or auto", dev);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
 
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform values in [-1, 1) (integers in [-100, 100)). */
-static void fill_random(struct hetero_array *a, uint64_t seed)
-{
-    size_t n = 0;
-    size_t i;
-
-    if (hetero_array_numel(a, &n))
-        return;
-    if (hetero_dtype_is_complex(a->dtype))
-        n *= 2;
-    for (i = 0; i < n; i++) {
-        double u = (double)(splitmix(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
-
-        switch (a->dtype) {
-        case HETERO_F32:
-        case HETERO_C64:
-            ((float *)a->data)[i] = (float)u;
-            break;
-        case HETERO_F64:
-        case HETERO_C128:
-            ((double *)a->data)[i] = u;
-            break;
-        case HETERO_I32:
-            ((int32_t *)a->data)[i] = (int32_t)floor(u * 100.0);
-            break;
-        case HETERO_I64:
-            ((int64_t *)a->data)[i] = (int64_t)floor(u * 100.0);
-            break;
-        default:
-            break;
-        }
-    }
-}
 
 static double elem(const struct hetero_array *a, size_t i)
 {
@@ -674,11 +633,12 @@ static int run_main(struct options *o)
 
             ret = hetero_array_alloc(ctx, spec.dtype, spec.ndim, spec.shape,
                                      &in[i]);
+            if (ret == 0)
+                ret = hetero_array_fill_uniform(&in[i], o->seed + 0x1000 * i);
             if (ret) {
                 rc = runtime_error(ctx, ret, "cannot allocate the inputs");
                 goto out;
             }
-            fill_random(&in[i], o->seed + 0x1000 * i);
         }
     }
     call.inputs = in;

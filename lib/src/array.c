@@ -1,6 +1,8 @@
 /*
  * array.c - dtypes, overflow-checked shape arithmetic, array allocation.
  */
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -137,4 +139,48 @@ void hetero_array_free(struct hetero_array *a)
         return;
     hetero_buffer_release(a->buffer);
     memset(a, 0, sizeof(*a));
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int hetero_array_fill_uniform(struct hetero_array *a, uint64_t seed)
+{
+    size_t n = 0;
+    size_t i;
+
+    if (!a || !dtype_valid(a->dtype) || hetero_array_numel(a, &n) ||
+        (n > 0 && !a->data))
+        return HETERO_EINVAL;
+    if (hetero_dtype_is_complex(a->dtype))
+        n *= 2; /* both parts; numel * 2 cannot overflow: bytes fit */
+    for (i = 0; i < n; i++) {
+        double u = (double)(splitmix64(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+
+        switch (a->dtype) {
+        case HETERO_F32:
+        case HETERO_C64:
+            ((float *)a->data)[i] = (float)u;
+            break;
+        case HETERO_F64:
+        case HETERO_C128:
+            ((double *)a->data)[i] = u;
+            break;
+        case HETERO_I32:
+            ((int32_t *)a->data)[i] = (int32_t)floor(u * 100.0);
+            break;
+        case HETERO_I64:
+        default:
+            ((int64_t *)a->data)[i] = (int64_t)floor(u * 100.0);
+            break;
+        }
+    }
+    hetero_buffer_mark_host_dirty(a->buffer);
+    return 0;
 }

@@ -41,33 +41,7 @@ struct cal_cand {
     bool failed;
 };
 
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
 
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void fill(struct hetero_array *a, uint64_t seed)
-{
-    size_t n = 0;
-    size_t i;
-
-    if (hetero_array_numel(a, &n))
-        return;
-    if (hetero_dtype_is_complex(a->dtype))
-        n *= 2;
-    for (i = 0; i < n; i++) {
-        double u = (double)(mix(&seed) >> 11) * 0x1.0p-53 * 2.0 - 1.0;
-
-        if (a->dtype == HETERO_F32 || a->dtype == HETERO_C64)
-            ((float *)a->data)[i] = (float)u;
-        else
-            ((double *)a->data)[i] = u;
-    }
-}
 
 /* Parses "30x100x100"; returns ndim or 0. */
 static int parse_shape(const char *s, size_t *shape)
@@ -233,7 +207,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                 ret = hetero_array_alloc(ctx, spec.dtype, spec.ndim,
                                          spec.shape, &in[i]);
                 if (ret == 0)
-                    fill(&in[i], 1234 + i);
+                    ret = hetero_array_fill_uniform(&in[i], 1234 + i);
             }
         } else if (k->n_params > 0 && k->params[0].default_value) {
             /* No arrays: scale the first (size) parameter. */

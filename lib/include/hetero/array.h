@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hetero/defs.h>
 
@@ -95,6 +96,16 @@ HETERO_API HETERO_NODISCARD int hetero_array_alloc(hetero_context *ctx,
 /** Drops the array's buffer reference (if any) and clears *a. NULL is a
  *  no-op. Caller-owned data (buffer == NULL) is not freed. */
 HETERO_API void hetero_array_free(struct hetero_array *a);
+
+/**
+ * Fills `a` with seeded pseudo-random values: uniform in [-1, 1) for real
+ * and complex dtypes (both parts), integers uniform in [-100, 100) for i32
+ * and i64. The same (seed, dtype, shape) gives the same values on every
+ * machine (splitmix64, no libc generator). Errors: HETERO_EINVAL (NULL,
+ * bad dtype or shape, data NULL with elements).
+ */
+HETERO_API HETERO_NODISCARD int
+hetero_array_fill_uniform(struct hetero_array *a, uint64_t seed);
 
 /**
  * Reads a .npy file (format 1.0, 2.0 or 3.0; little-endian <f4 <f8 <c8 <c16
