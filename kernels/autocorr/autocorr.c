@@ -135,6 +135,24 @@ static const struct hetero_variant autocorr_variants[] = {
       .prepare = hetero__autocorr_fft_prepare,
       .release = hetero__autocorr_fft_release,
       .work = hetero__autocorr_fft_work },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL,
+      .algo = "direct",
+      .run = hetero__autocorr_cl_direct,
+      .supports = hetero__autocorr_cl_direct_supports,
+      .prepare = hetero__autocorr_cl_direct_prepare,
+      .release = hetero__autocorr_cl_direct_release,
+      .work = hetero__autocorr_direct_work,
+      .cl_program = "autocorr" },
+    { .backend = HETERO_BACKEND_OPENCL,
+      .algo = "fft",
+      .run = hetero__autocorr_cl_fft,
+      .supports = hetero__autocorr_cl_fft_supports,
+      .prepare = hetero__autocorr_cl_fft_prepare,
+      .release = hetero__autocorr_cl_fft_release,
+      .work = hetero__autocorr_fft_work,
+      .cl_program = "autocorr" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_autocorr = {

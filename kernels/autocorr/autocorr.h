@@ -26,6 +26,14 @@
  * infinity in a matrix makes out NaN at least where scipy's is; the FFT
  * algorithm spreads it over the whole matrix (not an error).
  *
+ * OpenCL variants: direct (tiles of lags per work-group, the input staged
+ * in local memory, half of out computed and mirrored) and fft (the same
+ * padding, through VkFFT's complex transforms). Both are within
+ * tol * sum a^2 with tol = 1e-12 for f64 and 1e-4 for f32 (measured on
+ * POCL: direct 7e-15 and 3e-6, fft 7e-16 and 4e-7). The direct one sums
+ * integer-valued input exactly, as on the CPU; the fft one only within its
+ * bound.
+ *
  * Thread safety: reentrant; several threads may call it on one context.
  */
 #ifndef HETERO_KERNELS_AUTOCORR_H

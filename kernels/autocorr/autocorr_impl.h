@@ -68,4 +68,19 @@ int hetero__autocorr_pool_direct(const struct hetero_exec *ex,
                                  const void *args);
 int hetero__autocorr_pool_fft(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variants (autocorr_cl.c, built with HETERO_WITH_OPENCL):
+ * direct, tiled in local memory; fft, through VkFFT. */
+bool hetero__autocorr_cl_direct_supports(const struct hetero_exec *ex,
+                                         const void *args, const char **why);
+int hetero__autocorr_cl_direct_prepare(const struct hetero_exec *ex,
+                                       const void *args, void **state);
+void hetero__autocorr_cl_direct_release(void *state);
+int hetero__autocorr_cl_direct(const struct hetero_exec *ex, const void *args);
+bool hetero__autocorr_cl_fft_supports(const struct hetero_exec *ex,
+                                      const void *args, const char **why);
+int hetero__autocorr_cl_fft_prepare(const struct hetero_exec *ex,
+                                    const void *args, void **state);
+void hetero__autocorr_cl_fft_release(void *state);
+int hetero__autocorr_cl_fft(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_AUTOCORR_IMPL_H */

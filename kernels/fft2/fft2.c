@@ -373,6 +373,14 @@ static const struct hetero_variant fft2_variants[] = {
       .run = hetero__fft2_pool,
       .prepare = hetero__fft2_prepare,
       .release = hetero__fft2_release },
+#if HETERO_WITH_OPENCL
+    { .backend = HETERO_BACKEND_OPENCL,
+      .run = hetero__fft2_cl,
+      .supports = hetero__fft2_cl_supports,
+      .prepare = hetero__fft2_cl_prepare,
+      .release = hetero__fft2_cl_release,
+      .cl_program = "fft2" },
+#endif /* HETERO_WITH_OPENCL */
 };
 
 const struct hetero_kernel hetero__kernel_fft2 = {

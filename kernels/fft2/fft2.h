@@ -23,6 +23,14 @@
  * all of its transform NaN (not an error). The serial and pool variants run
  * the same FFTW plans; in one context they agree bitwise.
  *
+ * The OpenCL variant transforms through VkFFT: the whole batch as one
+ * complex transform on the device (a real x is first converted to complex
+ * there), any n and m (primes through Bluestein's algorithm). Its bound is
+ * tol = 1e-12 for f64/c128 and 1e-5 for f32/c64 (measured on POCL: about
+ * 2e-15 and 8e-7). VkFFT generates and compiles kernels for each new shape,
+ * precision and direction (0.1 s warm to 2 s cold on POCL), once per
+ * context: plan creation pays it, execution does not.
+ *
  * Parameters: inverse = 0 | 1 (default 0).
  *
  * Thread safety: reentrant; several threads may call it on one context.

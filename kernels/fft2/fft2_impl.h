@@ -41,4 +41,12 @@ void hetero__fft2_blocks(const struct hetero_fft2_args *fa,
 
 int hetero__fft2_pool(const struct hetero_exec *ex, const void *args);
 
+/* The OpenCL variant (fft2_cl.c, built with HETERO_WITH_OPENCL): VkFFT. */
+bool hetero__fft2_cl_supports(const struct hetero_exec *ex, const void *args,
+                              const char **why);
+int hetero__fft2_cl_prepare(const struct hetero_exec *ex, const void *args,
+                            void **state);
+void hetero__fft2_cl_release(void *state);
+int hetero__fft2_cl(const struct hetero_exec *ex, const void *args);
+
 #endif /* HETERO_FFT2_IMPL_H */

@@ -17,6 +17,7 @@
 enum hetero__ext_slot {
     HETERO__EXT_FFT = 0,  /* lib/src/fft: FFTW plan cache */
     HETERO__EXT_CL,       /* lib/src/cl: OpenCL platforms, devices, programs */
+    HETERO__EXT_CLFFT,    /* lib/src/cl/cl_fft.c: VkFFT plan cache */
     HETERO__EXT_MODEL,    /* cost model */
     HETERO__EXT_COUNT
 };
