@@ -1,10 +1,11 @@
 /*
  * calibrate.c - hetero_calibrate(): measure every variant, fit, save.
  *
- * DESIGN: a kernel's default workload (its hetero-run --shape default) is
- * scaled down by factors 1, 1/2, 1/4, ... (shrinking the leading dimension
- * first, then the next), which gives a family of sizes the kernel is really
- * used at. Every candidate the dispatcher could pick — serial, the pool on
+ * DESIGN: the leading (batch) dimension of a kernel's default workload
+ * (its hetero-run --shape default) is swept over sizes spaced geometrically
+ * from 1 to its default value, a family of sizes the kernel is really used
+ * at. A candidate stops growing once a point would take several times the
+ * per-point limit (the fitted line extrapolates it). Every candidate the dispatcher could pick — serial, the pool on
  * each thread count 1..T, every algorithm, the OpenCL device — is planned
  * with the matching FORCE flag and timed: one warm-up run thrown away, then
  * the median of R runs (outliers cannot move a median). Each candidate's
@@ -38,6 +39,7 @@ struct cal_cand {
     struct cal_point pts[MAX_SIZES];
     size_t n;
     bool stopped; /* grew too slow: larger sizes skipped */
+    double last_size; /* leading size (or parameter) of the last point */
     bool failed;
 };
 
@@ -131,17 +133,11 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                             bool quick, hetero_progress_fn progress,
                             void *user, double base, double span)
 {
-    /* Small sizes expose the overhead term, large ones the rate. */
-    static const double factors_quick[] = { 0x1p-18, 0x1p-15, 0x1p-12,
-                                            0x1p-9,  0x1p-6,  0x1p-3,
-                                            1.0 };
-    static const double factors_full[] = { 0x1p-20, 0x1p-18, 0x1p-16,
-                                           0x1p-14, 0x1p-12, 0x1p-10,
-                                           0x1p-8,  0x1p-6,  0x1p-4,
-                                           0x1p-2,  0x1p-1,  1.0 };
-    const double *factors = quick ? factors_quick : factors_full;
-    size_t nf = quick ? HETERO_ARRAY_SIZE(factors_quick)
-                      : HETERO_ARRAY_SIZE(factors_full);
+    /* Leading sizes geometrically spaced from 1 to the default workload's:
+     * small sizes expose the overhead term, large ones the rate. */
+    double factors[MAX_SIZES];
+    size_t nf = quick ? 5 : 10;
+    double max_size = 1.0;
     /* A candidate whose run exceeds this stops growing. */
     double slow = quick ? 0.05 : 0.5;
     int reps = quick ? 3 : 7;
@@ -150,6 +146,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     size_t cap;
     size_t base_shape[HETERO_MAX_NDIM];
     size_t prev0 = 0;
+    double cur_size = 1.0;
     int nd = 0;
     size_t f;
     size_t i;
@@ -163,6 +160,15 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                                 "%s: bad default shape '%s'", k->name,
                                 k->default_shape);
     }
+    if (k->n_inputs > 0)
+        max_size = (double)base_shape[0];
+    else if (k->n_params > 0 && k->params[0].default_value)
+        max_size = strtod(k->params[0].default_value, NULL);
+    if (!(max_size >= 1.0))
+        max_size = 1.0;
+    for (f = 0; f < nf; f++)
+        factors[f] = pow(max_size, (double)f / (double)(nf - 1)) / max_size;
+    factors[nf - 1] = 1.0;
     cap = k->n_variants * (ctx->num_threads + 1);
     cands = hetero__calloc(cap, sizeof(*cands));
     if (!cands)
@@ -199,6 +205,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             if (f > 0 && shape[0] == prev0)
                 continue; /* same size as the previous factor */
             prev0 = shape[0];
+            cur_size = (double)shape[0];
             ret = hetero_kernel_input_specs(ctx, k, nd, shape, HETERO_F64,
                                             in);
             for (i = 0; i < k->n_inputs && ret == 0; i++) {
@@ -212,6 +219,8 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         } else if (k->n_params > 0 && k->params[0].default_value) {
             /* No arrays: scale the first (size) parameter. */
             double d = strtod(k->params[0].default_value, NULL) * factors[f];
+
+            cur_size = d < 1.0 ? 1.0 : d;
 
             snprintf(pval, sizeof(pval), "%.0f", d < 1.0 ? 1.0 : d);
             param.name = k->params[0].name;
@@ -231,6 +240,14 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
 
             if (c->stopped || c->failed)
                 continue;
+            /* Work grows at least linearly with the batch: a point that
+             * would take several times the limit is not worth its time
+             * (the fitted line extrapolates it). */
+            if (c->n > 0 &&
+                c->pts[c->n - 1].t * cur_size / c->last_size > 4 * slow) {
+                c->stopped = true;
+                continue;
+            }
             if (progress) {
                 snprintf(what, sizeof(what), "%s %s%s%s x%zu", k->name,
                          hetero_backend_name(c->v->backend),
@@ -249,6 +266,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             c->pts[c->n].w = w;
             c->pts[c->n].t = med;
             c->n++;
+            c->last_size = cur_size;
             if (med > slow)
                 c->stopped = true;
         }
