@@ -22,6 +22,7 @@
 
 #include "buffer_internal.h"
 #include "cl/cl_internal.h"
+#include "costmodel.h"
 #include "vecadd/vecadd.h"
 
 static bool have_cl;
@@ -730,8 +731,28 @@ static void test_cl_fault_enqueue(void **state)
     check_fault("enqueue:3", HETERO_ECL, "clEnqueueNDRangeKernel", 3);
 }
 
-/* An unforced plan whose OpenCL run fails falls back to the CPU (checked
- * when the model picks OpenCL on this machine). */
+/* Makes the cost model of ctx believe vecadd's OpenCL variant takes a
+ * nanosecond, so that auto picks it whatever the machine. */
+static void favour_opencl(hetero_context *ctx)
+{
+    const struct hetero_kernel *k =
+        (const struct hetero_kernel *)hetero_kernel_find("vecadd");
+    double w[2] = { 1.0, 1e9 };
+    double t[2] = { 1e-9, 2e-9 };
+    size_t i;
+
+    for (i = 0; i < k->n_variants; i++) {
+        if (k->variants[i].backend == HETERO_BACKEND_OPENCL)
+            assert_int_equal(hetero__cost_set(ctx, k, &k->variants[i], 1,
+                                              hetero__cl_device_id(
+                                                  device(ctx)),
+                                              1e-9, 1e-18, 2, w, t),
+                             0);
+    }
+}
+
+/* An unforced plan whose OpenCL run fails falls back to the best CPU
+ * variant and says so; a STRICT plan returns the error instead. */
 static void test_cl_fault_fallback(void **state)
 {
     const hetero_kernel *k = hetero_kernel_find("vecadd");
@@ -741,33 +762,49 @@ static void test_cl_fault_fallback(void **state)
     struct hetero_array arr[3];
     struct hetero_call call = { .inputs = arr, .n_inputs = 2,
                                 .outputs = &arr[2], .n_outputs = 1 };
-    size_t n = 4000037;
+    size_t n = 100003;
     size_t i;
 
     (void)state;
     need_cl();
     ctx = new_context(fresh_cache("fallback"));
+    favour_opencl(ctx);
     for (i = 0; i < 3; i++)
         ts_alloc(&arr[i], HETERO_F32, 1, &n);
     ts_fill_uniform(&arr[0], 3, -1, 1);
     ts_fill_uniform(&arr[1], 4, -1, 1);
+
     assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
     assert_int_equal(hetero_plan_info(plan, &info), 0);
-    if (info.backend == HETERO_BACKEND_OPENCL) {
-        setenv("HETERO_CL_FAULT", "enqueue", 1);
-        assert_int_equal(hetero_plan_execute(plan, &call), 0);
-        unsetenv("HETERO_CL_FAULT");
-        assert_int_equal(hetero_plan_info(plan, &info), 0);
-        assert_true(info.fell_back);
-        for (i = 0; i < n; i++)
-            assert_true(((float *)arr[2].data)[i] ==
-                        ((float *)arr[0].data)[i] +
-                            ((float *)arr[1].data)[i]);
-    } else {
-        print_message("auto picked %s for vecadd f32[%zu]: no fallback to "
-                      "check\n",
-                      hetero_backend_name(info.backend), n);
-    }
+    assert_int_equal(info.backend, HETERO_BACKEND_OPENCL);
+    assert_true(info.calibrated);
+    setenv("HETERO_CL_FAULT", "enqueue", 1);
+    assert_int_equal(hetero_plan_execute(plan, &call), 0);
+    unsetenv("HETERO_CL_FAULT");
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_true(info.fell_back);
+    assert_int_not_equal(info.backend, HETERO_BACKEND_OPENCL);
+    for (i = 0; i < n; i++)
+        assert_true(((float *)arr[2].data)[i] ==
+                    ((float *)arr[0].data)[i] + ((float *)arr[1].data)[i]);
+    hetero_plan_destroy(plan);
+
+    /* STRICT: the same failure is the caller's error ("enqueue:1" is a
+     * new setting, so the count starts again). */
+    plan = NULL;
+    assert_int_equal(hetero_plan_create(ctx, k, &call, HETERO_PLAN_STRICT,
+                                        &plan),
+                     0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_int_equal(info.backend, HETERO_BACKEND_OPENCL);
+    setenv("HETERO_CL_FAULT", "enqueue:1", 1);
+    assert_int_equal(hetero_plan_execute(plan, &call), HETERO_ECL);
+    unsetenv("HETERO_CL_FAULT");
+    assert_non_null(strstr(hetero_context_errmsg(ctx), "CL_"));
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_false(info.fell_back);
+    /* and the context still works once the fault is gone */
+    assert_int_equal(hetero_plan_execute(plan, &call), 0);
     hetero_plan_destroy(plan);
     for (i = 0; i < 3; i++)
         hetero_array_free(&arr[i]);
