@@ -462,37 +462,6 @@ static size_t make_series(const char *devices, const size_t *threads,
     return m;
 }
 
-static int parse_shape(const char *s, size_t *shape)
-{
-    int nd = 0;
-    const char *p = s;
-
-    while (*p) {
-        char *end;
-        unsigned long long v;
-
-        if (nd == HETERO_MAX_NDIM)
-            usage_error("--shape '%s': more than %d dimensions", s,
-                        HETERO_MAX_NDIM);
-        if (*p < '0' || *p > '9')
-            usage_error("--shape '%s': expected dimensions like 1x100x100", s);
-        errno = 0;
-        v = strtoull(p, &end, 10);
-        if (errno || v == 0 || v > SIZE_MAX)
-            usage_error("--shape '%s': dimensions must be positive integers",
-                        s);
-        shape[nd++] = (size_t)v;
-        p = end;
-        if (*p == 'x' || *p == 'X' || *p == ',')
-            p++;
-        else if (*p)
-            usage_error("--shape '%s': unexpected '%c'", s, *p);
-    }
-    if (nd == 0)
-        usage_error("--shape '%s' is empty", s);
-    return nd;
-}
-
 /* ---- inputs ---- */
 
 
@@ -1003,11 +972,13 @@ static int run_sweep(const struct sweep_opts *o, FILE *csv, bool header,
         size_param = "samples";
     if (hetero_kernel_n_inputs(k)) {
         enum hetero_dtype dt = hetero_dtype_from_name(o->dtype);
+        const char *text =
+            o->shape ? o->shape : hetero_kernel_default_shape(k);
 
         if (dt == HETERO_DTYPE_NONE)
             usage_error("--dtype '%s': unknown", o->dtype);
-        ndim = parse_shape(o->shape ? o->shape : hetero_kernel_default_shape(k),
-                           tmpl);
+        if (hetero_shape_parse(text, &ndim, tmpl))
+            usage_error("--shape '%s': %s", text, hetero_context_errmsg(NULL));
     }
     s->res = calloc(s->n_sizes * s->n_series, sizeof(*s->res));
     if (!s->res) {

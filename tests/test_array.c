@@ -179,6 +179,31 @@ static void test_array_fill_uniform(void **state)
     hetero_array_free(&c);
 }
 
+static void test_array_shape_parse(void **state)
+{
+    static const char *const bad[] = {
+        "", "x", "0", "3x0", "10x", "10y3", "-5", "1x2x3x4x5x6x7x8x9",
+        "99999999999999999999999", " 3",
+    };
+    size_t shape[HETERO_MAX_NDIM];
+    int nd = 0;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(hetero_shape_parse("30x100x100", &nd, shape), 0);
+    assert_int_equal(nd, 3);
+    assert_true(shape[0] == 30 && shape[1] == 100 && shape[2] == 100);
+    assert_int_equal(hetero_shape_parse("7,13", &nd, shape), 0);
+    assert_true(nd == 2 && shape[0] == 7 && shape[1] == 13);
+    assert_int_equal(hetero_shape_parse("1X1", &nd, shape), 0);
+    for (i = 0; i < HETERO_ARRAY_SIZE(bad); i++) {
+        assert_int_equal(hetero_shape_parse(bad[i], &nd, shape),
+                         HETERO_EINVAL);
+        assert_true(hetero_context_errmsg(NULL)[0] != '\0');
+    }
+    assert_int_equal(hetero_shape_parse(NULL, &nd, shape), HETERO_EINVAL);
+}
+
 static void test_error_names(void **state)
 {
     (void)state;
@@ -214,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_array_alloc_fault),
         cmocka_unit_test(test_buffer_refcount_alignment),
         cmocka_unit_test(test_array_fill_uniform),
+        cmocka_unit_test(test_array_shape_parse),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_error_detail_per_thread_and_context),
     };

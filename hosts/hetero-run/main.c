@@ -210,41 +210,6 @@ static long parse_long(const char *opt, const char *s, long min, long max)
     return v;
 }
 
-static int parse_shape(const char *s, size_t *shape)
-{
-    int nd = 0;
-    const char *p = s;
-
-    while (*p) {
-        char *end;
-        unsigned long long v;
-
-        if (nd == HETERO_MAX_NDIM)
-            usage_error("--shape '%s': more than %d dimensions", s,
-                        HETERO_MAX_NDIM);
-        if (*p < '0' || *p > '9')
-            usage_error("--shape '%s': expected dimensions like 30x100x100",
-                        s);
-        errno = 0;
-        v = strtoull(p, &end, 10);
-        if (errno || v == 0 || v > SIZE_MAX)
-            usage_error("--shape '%s': dimensions must be positive integers",
-                        s);
-        shape[nd++] = (size_t)v;
-        p = end;
-        if (*p == 'x' || *p == 'X' || *p == ',') {
-            p++;
-            if (!*p)
-                usage_error("--shape '%s': trailing separator", s);
-        } else if (*p) {
-            usage_error("--shape '%s': unexpected '%c'", s, *p);
-        }
-    }
-    if (nd == 0)
-        usage_error("--shape is empty");
-    return nd;
-}
-
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -600,9 +565,12 @@ static int run_main(struct options *o)
         usage_error("kernel %s takes no input arrays: drop --shape (see "
                     "--list for its parameters)",
                     o->kernel);
-    if (!o->n_inputs && n_in)
-        ndim = parse_shape(o->shape ? o->shape : hetero_kernel_default_shape(k),
-                           shape);
+    if (!o->n_inputs && n_in) {
+        const char *text = o->shape ? o->shape : hetero_kernel_default_shape(k);
+
+        if (hetero_shape_parse(text, &ndim, shape))
+            usage_error("--shape '%s': %s", text, hetero_context_errmsg(NULL));
+    }
 
     ret = hetero_context_create(NULL, &ctx);
     if (ret)

@@ -1,7 +1,9 @@
 /*
  * array.c - dtypes, overflow-checked shape arithmetic, array allocation.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -182,5 +184,44 @@ int hetero_array_fill_uniform(struct hetero_array *a, uint64_t seed)
         }
     }
     hetero_buffer_mark_host_dirty(a->buffer);
+    return 0;
+}
+
+int hetero_shape_parse(const char *text, int *ndim, size_t *shape)
+{
+    const char *p = text;
+    int nd = 0;
+
+    if (!text || !ndim || !shape)
+        return hetero__errf(NULL, HETERO_EINVAL, "shape: NULL argument");
+    if (!*p)
+        return hetero__errf(NULL, HETERO_EINVAL, "shape is empty");
+    while (*p) {
+        unsigned long long v;
+        char *end;
+
+        if (nd == HETERO_MAX_NDIM)
+            return hetero__errf(NULL, HETERO_EINVAL,
+                                "more than %d dimensions", HETERO_MAX_NDIM);
+        if (*p < '0' || *p > '9')
+            return hetero__errf(NULL, HETERO_EINVAL,
+                                "expected dimensions like 30x100x100");
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (errno || v == 0 || v > SIZE_MAX)
+            return hetero__errf(NULL, HETERO_EINVAL,
+                                "dimensions must be positive integers");
+        shape[nd++] = (size_t)v;
+        p = end;
+        if (*p == 'x' || *p == 'X' || *p == ',') {
+            p++;
+            if (!*p)
+                return hetero__errf(NULL, HETERO_EINVAL,
+                                    "trailing separator");
+        } else if (*p) {
+            return hetero__errf(NULL, HETERO_EINVAL, "unexpected '%c'", *p);
+        }
+    }
+    *ndim = nd;
     return 0;
 }

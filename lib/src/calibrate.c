@@ -45,27 +45,6 @@ struct cal_cand {
 
 
 
-/* Parses "30x100x100"; returns ndim or 0. */
-static int parse_shape(const char *s, size_t *shape)
-{
-    int nd = 0;
-
-    while (*s && nd < HETERO_MAX_NDIM) {
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-
-        if (end == s || v == 0)
-            return 0;
-        shape[nd++] = (size_t)v;
-        s = end;
-        if (*s == 'x')
-            s++;
-        else if (*s)
-            return 0;
-    }
-    return nd;
-}
-
 /* Scales the leading (batch or count) dimension by `f`, at least 1: the
  * other dimensions define what one item is and stay as they are. */
 static void scale_shape(const size_t *in, int nd, double f, size_t *out)
@@ -154,8 +133,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     int ret = 0;
 
     if (k->n_inputs > 0) {
-        nd = parse_shape(k->default_shape, base_shape);
-        if (nd == 0)
+        if (hetero_shape_parse(k->default_shape, &nd, base_shape))
             return hetero__errf(ctx, HETERO_EINVAL,
                                 "%s: bad default shape '%s'", k->name,
                                 k->default_shape);

@@ -98,6 +98,17 @@ HETERO_API HETERO_NODISCARD int hetero_array_alloc(hetero_context *ctx,
 HETERO_API void hetero_array_free(struct hetero_array *a);
 
 /**
+ * Parses a shape written like "30x100x100" (separators 'x', 'X' or ',';
+ * 1 to HETERO_MAX_NDIM positive dimensions) into shape[] and *ndim.
+ * Errors: HETERO_EINVAL, with the reason in hetero_context_errmsg(NULL):
+ * empty, not a number, zero or too large a dimension, trailing separator,
+ * unexpected character, too many dimensions.
+ */
+HETERO_API HETERO_NODISCARD int hetero_shape_parse(const char *text,
+                                                   int *ndim,
+                                                   size_t *shape);
+
+/**
  * Fills `a` with seeded pseudo-random values: uniform in [-1, 1) for real
  * and complex dtypes (both parts), integers uniform in [-100, 100) for i32
  * and i64. The same (seed, dtype, shape) gives the same values on every
