@@ -467,19 +467,8 @@ static void test_det_alloc_fault(void **state)
     ts_alloc(&arr[0], HETERO_F64, 3, shape);
     ts_alloc(&arr[1], HETERO_F64, 1, shape);
     ts_fill_uniform(&arr[0], 5, -1.0, 1.0);
-    for (f = 0; f < 2; f++) {
-        long n;
-        int ret = -1;
-
-        for (n = 0; ret != 0; n++) {
-            hetero__alloc_fail_after(n);
-            ret = hetero_run(ctx, k, &call, flags[f]);
-            if (ret)
-                assert_int_equal(ret, HETERO_ENOMEM);
-            assert_true(n < 100);
-        }
-        hetero__alloc_fault_reset();
-    }
+    for (f = 0; f < 2; f++)
+        ts_alloc_fault_loop(ctx, k, &call, flags[f], 100);
     hetero__alloc_fail_after(-1);
     hetero_array_free(&arr[1]);
     hetero_array_free(&arr[0]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal.h"
 #include "test_support.h"
 
 hetero_context *ts_context(size_t threads)
@@ -189,6 +190,25 @@ int ts_run(hetero_context *ctx, const hetero_kernel *k,
     ret = hetero_plan_execute(plan, &c);
     hetero_plan_destroy(plan);
     return ret;
+}
+
+void ts_alloc_fault_loop(hetero_context *ctx, const hetero_kernel *k,
+                         struct hetero_call *call, unsigned flags,
+                         long max_faults)
+{
+    long n;
+    int ret = -1;
+
+    for (n = 0; ret != 0; n++) {
+        if (n >= max_faults)
+            fail_msg("%s: no success after %ld injected faults",
+                     hetero_kernel_name(k), max_faults);
+        hetero__alloc_fail_after(n);
+        ret = hetero_run(ctx, k, call, flags);
+        if (ret)
+            assert_int_equal(ret, HETERO_ENOMEM);
+    }
+    hetero__alloc_fault_reset();
 }
 
 const char *ts_source_path(const char *rel)

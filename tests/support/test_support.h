@@ -59,6 +59,16 @@ int ts_run(hetero_context *ctx, const hetero_kernel *k,
            const struct hetero_call *call, unsigned flags, size_t threads,
            const char *algo, struct hetero_array *outs);
 
+/*
+ * Allocation-failure loop: runs hetero_run(ctx, k, call, flags) with the
+ * n-th library allocation failing, n = 0, 1, ..., until a run succeeds;
+ * every failing run must return HETERO_ENOMEM (and, under ASan, leak
+ * nothing). Fails the test if no run succeeds within max_faults.
+ */
+void ts_alloc_fault_loop(hetero_context *ctx, const hetero_kernel *k,
+                         struct hetero_call *call, unsigned flags,
+                         long max_faults);
+
 /* Path of a file under the source tree (static buffer, per call). */
 const char *ts_source_path(const char *rel);
 
