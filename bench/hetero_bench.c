@@ -45,7 +45,8 @@
 #define CSV_HEADER                                                             \
     "kernel,algo,device,threads,size,shape,variant,chosen_threads,median_s,"   \
     "min_s,max_s,plan_s,first_plan,calibrated,pred_overhead_s,"                \
-    "pred_compute_s,pred_transfer_s\n"
+    "pred_compute_s,pred_transfer_s,meas_overhead_s,meas_transfer_s,"      \
+    "meas_compute_s\n"
 
 enum device_kind {
     DEV_SERIAL,
@@ -99,6 +100,10 @@ struct result {
     double pred_overhead_s;
     double pred_compute_s;
     double pred_transfer_s;
+    bool have_meas; /* median of the runs' measured split (plan_info) */
+    double meas_overhead_s;
+    double meas_transfer_s;
+    double meas_compute_s;
 };
 
 /* What one sweep measured, for the summary. */
@@ -611,16 +616,47 @@ static int time_runs(int (*run)(void *), void *arg, long repeat,
     return ret;
 }
 
+/* The split of each run (index 0 is the untimed first run). */
+#define MAX_SPLITS 64
+
 struct hetero_run_arg {
     hetero_plan *plan;
     struct hetero_call *call;
+    double split[3][MAX_SPLITS]; /* overhead, transfer, compute */
+    size_t n_split;
 };
 
 static int run_plan(void *arg)
 {
     struct hetero_run_arg *a = arg;
+    struct hetero_plan_info info;
+    int ret = hetero_plan_execute(a->plan, a->call);
 
-    return hetero_plan_execute(a->plan, a->call);
+    if (ret == 0 && a->n_split < MAX_SPLITS &&
+        hetero_plan_info(a->plan, &info) == 0) {
+        a->split[0][a->n_split] = info.measured_overhead_s;
+        a->split[1][a->n_split] = info.measured_transfer_s;
+        a->split[2][a->n_split] = info.measured_compute_s;
+        a->n_split++;
+    }
+    return ret;
+}
+
+/* Medians of the timed runs' split (the untimed first run left out). */
+static void split_medians(struct hetero_run_arg *a, struct result *r)
+{
+    struct result m;
+    double *dst[3] = { &r->meas_overhead_s, &r->meas_transfer_s,
+                       &r->meas_compute_s };
+    size_t c;
+
+    if (a->n_split < 2)
+        return;
+    for (c = 0; c < 3; c++) {
+        summarize(&a->split[c][1], a->n_split - 1, &m);
+        *dst[c] = m.median_s;
+    }
+    r->have_meas = true;
 }
 
 static void fill_prediction(const hetero_plan *plan,
@@ -687,9 +723,12 @@ static void measure_hetero(hetero_context *ctx, const hetero_kernel *k,
     snprintf(key, sizeof(key), "%s/%s", hetero_backend_name(info.backend),
              info.algo ? info.algo : "");
     r->first_plan = first_time(s, key);
+    memset(&arg, 0, sizeof(arg));
     arg.plan = plan;
     arg.call = &p->call;
     ret = time_runs(run_plan, &arg, o->repeat, o->max_time, r);
+    if (ret == 0)
+        split_medians(&arg, r);
     if (ret) {
         note("%s %s size %s: execution failed: %s: %s", o->kernel,
              device_names[se->dev], p->shape, hetero_strerror(ret),
@@ -811,8 +850,13 @@ static void csv_row(FILE *f, const struct sweep *s, const struct series *se,
     if (r->ok && se->dev != DEV_FFTW)
         fprintf(f, "%s", r->calibrated ? "true" : "false");
     if (r->ok && r->have_pred)
-        fprintf(f, ",%.6e,%.6e,%.6e\n", r->pred_overhead_s, r->pred_compute_s,
+        fprintf(f, ",%.6e,%.6e,%.6e", r->pred_overhead_s, r->pred_compute_s,
                 r->pred_transfer_s);
+    else
+        fprintf(f, ",,,");
+    if (r->ok && r->have_meas)
+        fprintf(f, ",%.6e,%.6e,%.6e\n", r->meas_overhead_s,
+                r->meas_transfer_s, r->meas_compute_s);
     else
         fprintf(f, ",,,\n");
     fflush(f);

@@ -266,6 +266,51 @@ static void test_cl_vecadd_alias(void **state)
 
 /* ---- listing and selection ---- */
 
+/* The plan reports where an OpenCL run's time went: kernel and transfer
+ * time from profiling events, the rest as overhead; CPU runs report all as
+ * compute. */
+static void test_cl_time_split(void **state)
+{
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    struct hetero_plan_info info;
+    hetero_context *ctx;
+    hetero_plan *plan = NULL;
+    struct hetero_array arr[3];
+    struct hetero_call call = { .inputs = arr, .n_inputs = 2,
+                                .outputs = &arr[2], .n_outputs = 1 };
+    size_t n = 1000003;
+    size_t i;
+
+    (void)state;
+    need_cl();
+    ctx = new_context(fresh_cache("split"));
+    for (i = 0; i < 3; i++)
+        ts_alloc(&arr[i], HETERO_F32, 1, &n);
+    assert_int_equal(hetero_plan_create(ctx, k, &call,
+                                        HETERO_PLAN_FORCE_OPENCL, &plan),
+                     0);
+    assert_int_equal(hetero_plan_execute(plan, &call), 0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_true(info.measured_compute_s > 0.0);
+    assert_true(info.measured_transfer_s >= 0.0);
+    assert_true(info.measured_overhead_s >= 0.0);
+    assert_true(info.measured_compute_s + info.measured_transfer_s <=
+                info.measured_s * 1.01 + 1e-6);
+    hetero_plan_destroy(plan);
+    plan = NULL;
+    assert_int_equal(hetero_plan_create(ctx, k, &call,
+                                        HETERO_PLAN_FORCE_SERIAL, &plan),
+                     0);
+    assert_int_equal(hetero_plan_execute(plan, &call), 0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_true(info.measured_compute_s == info.measured_s);
+    assert_true(info.measured_transfer_s == 0.0);
+    hetero_plan_destroy(plan);
+    for (i = 0; i < 3; i++)
+        hetero_array_free(&arr[i]);
+    hetero_context_destroy(ctx);
+}
+
 static void test_cl_device_list(void **state)
 {
     static const char *const order[] = { "gpu", "accelerator", "cpu" };
@@ -1279,6 +1324,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cl_fault_alloc),
         cmocka_unit_test(test_cl_fault_enqueue),
         cmocka_unit_test(test_cl_fault_fallback),
+        cmocka_unit_test(test_cl_time_split),
         cmocka_unit_test(test_cl_alloc_faults),
         cmocka_unit_test(test_cl_no_fp64),
         cmocka_unit_test(test_cl_mirror),

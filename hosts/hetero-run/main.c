@@ -744,6 +744,10 @@ static int run_main(struct options *o)
                    rep.info.predicted_s,
                    rep.info.calibrated ? "true" : "false",
                    rep.info.fell_back ? "true" : "false", rep.info.reason);
+            printf(",\"last_run_split_s\":{\"overhead\":%.9g,"
+                   "\"transfer\":%.9g,\"compute\":%.9g}",
+                   rep.info.measured_overhead_s, rep.info.measured_transfer_s,
+                   rep.info.measured_compute_s);
             if (rep.verified)
                 printf(",\"verify\":{\"max_abs_err\":%.6g,"
                        "\"max_rel_err\":%.6g}",
@@ -767,6 +771,12 @@ static int run_main(struct options *o)
             printf("time     median %.4g ms, min %.4g ms, max %.4g ms over "
                    "%ld run(s)\n",
                    rep.med * 1e3, rep.min * 1e3, rep.max * 1e3, o->repeat);
+            if (rep.info.backend == HETERO_BACKEND_OPENCL)
+                printf("split    last run: overhead %.4g ms, transfer %.4g "
+                       "ms, kernels %.4g ms (device profiling)\n",
+                       rep.info.measured_overhead_s * 1e3,
+                       rep.info.measured_transfer_s * 1e3,
+                       rep.info.measured_compute_s * 1e3);
             for (i = 0; i < hetero_kernel_n_outputs(k); i++) {
                 size_t n = numel_scalars(&out[i]);
                 size_t j;

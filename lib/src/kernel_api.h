@@ -19,6 +19,14 @@
 
 struct hetero__cl_device; /* lib/src/cl: one opened OpenCL device */
 
+/* What a run can say about where its time went (device-side timings of
+ * OpenCL commands from the queue's profiling events). */
+struct hetero_exec_stats {
+    double transfer_s; /* host <-> device copies and maps */
+    double compute_s;  /* kernels */
+    bool valid;        /* set by backends that measured the split */
+};
+
 /* The environment a variant runs in. */
 struct hetero_exec {
     hetero_context *ctx;
@@ -29,6 +37,8 @@ struct hetero_exec {
     /* The generic call being run (NULL in prepare and supports): OpenCL
      * variants pass call->inputs[i].buffer to reuse device copies. */
     const struct hetero_call *call;
+    /* Where the backend reports the run's time split; may be NULL. */
+    struct hetero_exec_stats *stats;
 };
 
 /* Work of one call, the cost model's input. */

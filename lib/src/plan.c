@@ -56,6 +56,7 @@ struct hetero_plan {
     const char *cl_id; /* "name|driver" of the OpenCL device, or NULL */
 
     double measured_s;
+    struct hetero_exec_stats measured; /* last execution's split */
     bool fell_back;
     char reason[256];
     char device[128];
@@ -172,7 +173,8 @@ static int prepare_cand(hetero_plan *p, int idx, const void *args,
 /* Runs prepared candidate idx. Touches no plan state, so one plan may be
  * executed by several threads at once. */
 static int run_cand(hetero_plan *p, int idx, void *state, const void *args,
-                    const struct hetero_call *call, double *seconds)
+                    const struct hetero_call *call, double *seconds,
+                    struct hetero_exec_stats *stats)
 {
     const struct cand *c = &p->cands[idx];
     struct hetero_exec ex;
@@ -182,6 +184,7 @@ static int run_cand(hetero_plan *p, int idx, void *state, const void *args,
 
     exec_init(p, c, state, &ex);
     ex.call = call;
+    ex.stats = stats;
     t0 = hetero__now();
     ret = c->v->run(&ex, args);
     *seconds = hetero__now() - t0;
@@ -238,12 +241,12 @@ static int measure_cands(hetero_plan *p, const struct hetero_call *call,
         if (!p->cands[i].pub.eligible)
             continue;
         if (prepare_cand(p, (int)i, margs, &st) != 0 ||
-            run_cand(p, (int)i, st, margs, &c, &t) != 0) {
+            run_cand(p, (int)i, st, margs, &c, &t, NULL) != 0) {
             p->cands[i].pub.eligible = false;
             p->cands[i].pub.reason = "failed when measured";
         } else {
             /* The first run pays for preparation: time a second one. */
-            if (run_cand(p, (int)i, st, margs, &c, &t) == 0) {
+            if (run_cand(p, (int)i, st, margs, &c, &t, NULL) == 0) {
                 p->cands[i].pub.predicted_s = t;
                 p->cands[i].pub.calibrated = true;
                 if (best < 0 || t < best_t) {
@@ -520,6 +523,7 @@ static bool same_spec(const struct hetero_array *a,
 
 int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
 {
+    struct hetero_exec_stats stats = { 0 };
     alignas(max_align_t) unsigned char args[ARGS_MAX];
     struct hetero_array specs[MAX_ARRAYS];
     struct hetero_work w;
@@ -552,10 +556,11 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     ret = unpack_args(p, call, args, specs);
     if (ret)
         return ret;
-    ret = run_cand(p, p->chosen, p->state, args, call, &t);
+    ret = run_cand(p, p->chosen, p->state, args, call, &t, &stats);
     if (ret == 0) {
         pthread_mutex_lock(&p->lock);
         p->measured_s = t;
+        p->measured = stats;
         pthread_mutex_unlock(&p->lock);
         w = p->work;
         if (p->cands[p->chosen].v->work)
@@ -576,12 +581,15 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     ret = p->fb_prepared ? 0 : prepare_cand(p, p->fallback, args, &p->fb_state);
     p->fb_prepared = ret == 0;
     pthread_mutex_unlock(&p->lock);
-    if (ret == 0)
-        ret = run_cand(p, p->fallback, p->fb_state, args, call, &t);
+    if (ret == 0) {
+        memset(&stats, 0, sizeof(stats));
+        ret = run_cand(p, p->fallback, p->fb_state, args, call, &t, &stats);
+    }
     if (ret == 0) {
         pthread_mutex_lock(&p->lock);
         p->fell_back = true;
         p->measured_s = t;
+        p->measured = stats;
         pthread_mutex_unlock(&p->lock);
     }
     return ret;
@@ -618,6 +626,7 @@ const struct hetero_variant *hetero__plan_variant(const hetero_plan *p,
 int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
 {
     hetero_plan *mp = (hetero_plan *)p; /* the lock is not logical state */
+    struct hetero_exec_stats split;
     const struct cand *c;
     bool fell_back;
     double measured;
@@ -627,6 +636,7 @@ int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
     pthread_mutex_lock(&mp->lock);
     fell_back = p->fell_back;
     measured = p->measured_s;
+    split = p->measured;
     pthread_mutex_unlock(&mp->lock);
     c = fell_back && p->fallback >= 0 ? &p->cands[p->fallback]
                                       : &p->cands[p->chosen];
@@ -642,6 +652,15 @@ int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
     out->reason = p->reason;
     out->device = fell_back ? "cpu" : p->device;
     out->n_candidates = p->n_cands;
+    if (split.valid) {
+        double rest = measured - split.transfer_s - split.compute_s;
+
+        out->measured_transfer_s = split.transfer_s;
+        out->measured_compute_s = split.compute_s;
+        out->measured_overhead_s = rest > 0.0 ? rest : 0.0;
+    } else {
+        out->measured_compute_s = measured;
+    }
     return 0;
 }
 

@@ -70,6 +70,14 @@ struct hetero_plan_info {
     const char *reason;  /* one line: how the choice was made */
     const char *device;  /* device name for OpenCL, "cpu" otherwise */
     size_t n_candidates;
+    /* The last execution's time split: device-side transfer and kernel
+     * time from the OpenCL queue's profiling events of the commands the
+     * library enqueues itself, the rest (launch, queueing, host work, and
+     * VkFFT's own dispatches) as overhead. CPU variants report all of
+     * their time as compute. */
+    double measured_overhead_s;
+    double measured_transfer_s;
+    double measured_compute_s;
 };
 
 /**

@@ -118,20 +118,44 @@ static int mirror_get(struct hetero__cl_job *job, hetero_buffer *buf,
     return 0;
 }
 
+cl_event *hetero__cl_job_event_slot(struct hetero__cl_job *job)
+{
+    return job->n_events < HETERO__CL_JOB_EVENTS
+               ? &job->events[job->n_events]
+               : NULL;
+}
+
+void hetero__cl_job_event_commit(struct hetero__cl_job *job, bool kernel)
+{
+    assert(job->n_events < HETERO__CL_JOB_EVENTS);
+    job->ev_kernel[job->n_events++] = kernel;
+}
+
+/* Records a successfully enqueued transfer's event. */
+static void commit_if(struct hetero__cl_job *job, cl_event *ev, cl_int err)
+{
+    if (ev && err == CL_SUCCESS)
+        hetero__cl_job_event_commit(job, false);
+}
+
 /* Host -> device for a mirror or an explicit copy. */
 static cl_int upload(struct hetero__cl_job *job, cl_mem mem, bool in_place,
                      const void *host, size_t nbytes, const char **call)
 {
     cl_command_queue q = job->dev->queue;
+    cl_event *ev;
     void *p;
     cl_int err;
 
     job->enqueued = true;
     atomic_fetch_add(&job->dev->st->host_to_dev, 1);
+    ev = hetero__cl_job_event_slot(job);
     if (!in_place) {
         *call = "clEnqueueWriteBuffer";
-        return clEnqueueWriteBuffer(q, mem, CL_FALSE, 0, nbytes, host, 0,
-                                    NULL, NULL);
+        err = clEnqueueWriteBuffer(q, mem, CL_FALSE, 0, nbytes, host, 0,
+                                   NULL, ev);
+        commit_if(job, ev, err);
+        return err;
     }
     /* In place: the host bytes are the data; a write-invalidate map and
      * unmap tells a caching runtime to take them as they are. */
@@ -141,7 +165,9 @@ static cl_int upload(struct hetero__cl_job *job, cl_mem mem, bool in_place,
     if (err != CL_SUCCESS)
         return err;
     *call = "clEnqueueUnmapMemObject";
-    return clEnqueueUnmapMemObject(q, mem, p, 0, NULL, NULL);
+    err = clEnqueueUnmapMemObject(q, mem, p, 0, NULL, ev);
+    commit_if(job, ev, err);
+    return err;
 }
 
 /* Device -> host. */
@@ -149,22 +175,59 @@ static cl_int download(struct hetero__cl_job *job, cl_mem mem, bool in_place,
                        void *host, size_t nbytes, const char **call)
 {
     cl_command_queue q = job->dev->queue;
+    cl_event *ev = hetero__cl_job_event_slot(job);
     void *p;
     cl_int err;
 
     atomic_fetch_add(&job->dev->st->dev_to_host, 1);
     if (!in_place) {
         *call = "clEnqueueReadBuffer";
-        return clEnqueueReadBuffer(q, mem, CL_TRUE, 0, nbytes, host, 0, NULL,
-                                   NULL);
+        err = clEnqueueReadBuffer(q, mem, CL_TRUE, 0, nbytes, host, 0, NULL,
+                                  ev);
+        commit_if(job, ev, err);
+        return err;
     }
     *call = "clEnqueueMapBuffer";
     p = clEnqueueMapBuffer(q, mem, CL_TRUE, CL_MAP_READ, 0, nbytes, 0, NULL,
-                           NULL, &err);
+                           ev, &err);
+    commit_if(job, ev, err);
     if (err != CL_SUCCESS)
         return err;
     *call = "clEnqueueUnmapMemObject";
     return clEnqueueUnmapMemObject(q, mem, p, 0, NULL, NULL);
+}
+
+/*
+ * Adds the device-side durations of the job's finished commands to
+ * ex->stats (transfers and kernels apart), then releases the events. A
+ * command whose profiling times cannot be read is left out.
+ */
+static void account_events(struct hetero__cl_job *job)
+{
+    struct hetero_exec_stats *st = job->ex->stats;
+    size_t i;
+
+    for (i = 0; i < job->n_events; i++) {
+        cl_ulong t0 = 0;
+        cl_ulong t1 = 0;
+
+        if (st &&
+            clGetEventProfilingInfo(job->events[i], CL_PROFILING_COMMAND_START,
+                                    sizeof(t0), &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(job->events[i], CL_PROFILING_COMMAND_END,
+                                    sizeof(t1), &t1, NULL) == CL_SUCCESS &&
+            t1 >= t0) {
+            double d = 1e-9 * (double)(t1 - t0);
+
+            if (job->ev_kernel[i])
+                st->compute_s += d;
+            else
+                st->transfer_s += d;
+            st->valid = true;
+        }
+        clReleaseEvent(job->events[i]);
+    }
+    job->n_events = 0;
 }
 
 /* Waits for everything this job queued. */
@@ -335,9 +398,12 @@ int hetero__cl_job_read(struct hetero__cl_job *job, cl_mem mem,
 {
     cl_int err;
 
+    cl_event *ev = hetero__cl_job_event_slot(job);
+
     atomic_fetch_add(&job->dev->st->dev_to_host, 1);
     err = clEnqueueReadBuffer(job->dev->queue, mem, CL_TRUE, offset, nbytes,
-                              host, 0, NULL, NULL);
+                              host, 0, NULL, ev);
+    commit_if(job, ev, err);
     if (err != CL_SUCCESS)
         return hetero__cl_fail(job->ex->ctx, err, "clEnqueueReadBuffer");
     return 0;
@@ -372,6 +438,7 @@ int hetero__cl_job_finish(struct hetero__cl_job *job)
         err = job_sync(job, &call);
     if (err != CL_SUCCESS)
         return hetero__cl_fail(job->ex->ctx, err, call);
+    account_events(job);
     return 0;
 }
 
@@ -382,6 +449,9 @@ void hetero__cl_job_end(struct hetero__cl_job *job)
 
     if (job->enqueued && job_sync(job, &call) != CL_SUCCESS)
         clFinish(job->dev->queue);
+    for (i = 0; i < job->n_events; i++)
+        clReleaseEvent(job->events[i]);
+    job->n_events = 0;
     for (i = 0; i < job->n_mems; i++)
         clReleaseMemObject(job->mems[i].mem);
     job->n_mems = 0;

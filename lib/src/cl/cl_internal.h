@@ -221,13 +221,29 @@ struct hetero__cl_jobmem {
     hetero_buffer *buf;        /* the array's library buffer or NULL */
 };
 
+/* Profiling events kept per job (commands beyond it are not timed). */
+#define HETERO__CL_JOB_EVENTS 64
+
 struct hetero__cl_job {
     const struct hetero_exec *ex;
     struct hetero__cl_device *dev;
     struct hetero__cl_jobmem mems[HETERO__CL_JOB_MAX];
     size_t n_mems;
     bool enqueued; /* commands may be in flight */
+    /* Events of the job's commands, for the transfer/compute split
+     * reported through ex->stats when the job finishes. */
+    cl_event events[HETERO__CL_JOB_EVENTS];
+    bool ev_kernel[HETERO__CL_JOB_EVENTS]; /* kernel, else transfer */
+    size_t n_events;
 };
+
+/*
+ * Event slot for the next command of the job (NULL when the job's event
+ * table is full: the command then runs untimed). After a successful
+ * enqueue with that slot, call hetero__cl_job_event_commit(job, kernel).
+ */
+cl_event *hetero__cl_job_event_slot(struct hetero__cl_job *job);
+void hetero__cl_job_event_commit(struct hetero__cl_job *job, bool kernel);
 
 /* Starts a job on ex->cl. Cannot fail. */
 void hetero__cl_job_init(struct hetero__cl_job *job,

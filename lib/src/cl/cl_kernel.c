@@ -182,6 +182,7 @@ int hetero__cl_job_launch(struct hetero__cl_job *job,
     size_t l[3];
     size_t group = 1;
     bool have_local = local || dim == 1;
+    cl_event *ev = NULL;
     cl_int err = CL_SUCCESS;
     size_t i;
 
@@ -221,16 +222,19 @@ int hetero__cl_job_launch(struct hetero__cl_job *job,
             call = "clSetKernelArg";
     }
     if (err == CL_SUCCESS) {
+        ev = hetero__cl_job_event_slot(job);
         if (hetero__cl_fault(job->dev, HETERO__CL_FAULT_ENQUEUE))
             err = CL_OUT_OF_RESOURCES;
         else
             err = clEnqueueNDRangeKernel(job->dev->queue, k->kernel, dim,
                                          NULL, g, have_local ? l : NULL, 0,
-                                         NULL, NULL);
+                                         NULL, ev);
     }
     pthread_mutex_unlock(&k->lock);
     if (err != CL_SUCCESS)
         return hetero__cl_fail(ctx, err, call);
+    if (ev)
+        hetero__cl_job_event_commit(job, true);
     job->enqueued = true;
     return 0;
 }
