@@ -72,6 +72,15 @@ void ts_alloc_fault_loop(hetero_context *ctx, const hetero_kernel *k,
 /* Path of a file under the source tree (static buffer, per call). */
 const char *ts_source_path(const char *rel);
 
+/*
+ * Skipping tests that need hardware this machine lacks: ts_skip() counts
+ * the skip and calls cmocka's skip(); ts_exit_code(failed, n) turns the
+ * group's failure count into main's exit status, 77 (CTest's "skipped")
+ * when nothing failed and at least n tests skipped.
+ */
+void ts_skip(void);
+int ts_exit_code(int failed, size_t n);
+
 /* True if an OpenCL device is usable in this context (for skip()). */
 int ts_have_opencl(hetero_context *ctx);
 
