@@ -326,19 +326,6 @@ static void parse_args(int argc, char **argv, struct options *o)
         usage_error("unexpected argument '%s'", argv[optind]);
 }
 
-/* True if --kernel/-k appears on the command line. */
-static int kernel_given(int argc, char **argv)
-{
-    int i;
-
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-k") == 0 ||
-            strncmp(argv[i], "--kernel", 8) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static unsigned device_flags(const char *dev)
 {
     if (strcmp(dev, "serial") == 0)
@@ -823,7 +810,7 @@ static void progress_bar(void *user, double fraction, const char *what)
     fflush(stderr);
 }
 
-static int run_calibrate(const struct options *o, int kernel_given)
+static int run_calibrate(const struct options *o)
 {
     struct hetero_calibrate_opts copts = { 0 };
     hetero_context *ctx = NULL;
@@ -831,7 +818,7 @@ static int run_calibrate(const struct options *o, int kernel_given)
     struct timespec ts;
     int ret;
 
-    if (kernel_given) {
+    if (o->kernel) { /* else every kernel */
         copts.kernel = hetero_kernel_find(o->kernel);
         if (!copts.kernel)
             usage_error("unknown kernel '%s' (see --list)", o->kernel);
@@ -864,7 +851,6 @@ int main(int argc, char **argv)
     struct options o = { 0 };
     const char *env_dev = getenv("HETERO_DEVICE");
 
-    o.kernel = hetero_kernel_find("autocorr") ? "autocorr" : "vecadd";
     o.device = env_dev && env_dev[0] ? env_dev : "auto";
     o.dtype = "f64";
     o.repeat = 5;
@@ -872,7 +858,9 @@ int main(int argc, char **argv)
     o.seed = 42;
     parse_args(argc, argv, &o);
     if (o.calibrate)
-        return run_calibrate(&o, kernel_given(argc, argv));
+        return run_calibrate(&o);
+    if (!o.kernel)
+        o.kernel = "autocorr";
     if (o.list) {
         print_list();
         return 0;
