@@ -6,6 +6,7 @@
  * and the cost model are created on first use through extension slots, so
  * that a serial call costs no more than its kernel.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,9 @@ void hetero_context_destroy(hetero_context *ctx)
 
     if (!ctx)
         return;
+    /* Plans belong to the context and must be destroyed first (debug
+     * builds check it, like libuv's uv_loop_close). */
+    assert(atomic_load(&ctx->live_plans) == 0);
     for (i = HETERO__EXT_COUNT - 1; i >= 0; i--) {
         if (ctx->ext[i].state && ctx->ext[i].destroy)
             ctx->ext[i].destroy(ctx->ext[i].state);
