@@ -107,6 +107,58 @@ static void test_costmodel_file_round_trip(void **state)
     hetero_context_destroy(ctx2);
 }
 
+/* Online refinement (hetero__cost_observe): a run that takes what the
+ * model predicts changes nothing, even between the fitted line and the
+ * measured points; repeated slower runs pull the prediction towards them;
+ * one absurd run moves it by a bounded step, and never past 4x. */
+static void test_costmodel_online_refinement(void **state)
+{
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    const struct hetero_kernel *kk = (const struct hetero_kernel *)k;
+    const struct hetero_variant *v = &kk->variants[0];
+    double w[3] = { 10, 100, 1000 };
+    double t[3] = { 1e-6, 2e-6, 1e-5 };
+    struct hetero__prediction p;
+    struct hetero_work work = { .flops = 100, .bytes = 0 };
+    hetero_context *ctx = ctx_in_cache();
+    double before;
+    int i;
+
+    (void)state;
+    /* The line (a = 0, b = 1e-8) says 1 us at w = 100; the point says 2. */
+    assert_int_equal(hetero__cost_set(ctx, kk, v, 1, NULL, 0.0, 1e-8, 3, w,
+                                      t),
+                     0);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(fabs(p.total_s - 2e-6) < 1e-12);
+    for (i = 0; i < 20; i++)
+        hetero__cost_observe(ctx, kk, v, 1, NULL, &work, 2e-6);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(fabs(p.total_s / 2e-6 - 1.0) < 1e-9);
+
+    for (i = 0; i < 40; i++)
+        hetero__cost_observe(ctx, kk, v, 1, NULL, &work, 3e-6);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(fabs(p.total_s / 3e-6 - 1.0) < 0.01);
+
+    before = p.total_s;
+    hetero__cost_observe(ctx, kk, v, 1, NULL, &work, 1.0);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(p.total_s > before && p.total_s < 1.7 * before);
+    for (i = 0; i < 100; i++)
+        hetero__cost_observe(ctx, kk, v, 1, NULL, &work, 1.0);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(p.total_s <= 4.0 * 2e-6 * (1.0 + 1e-9));
+    /* Bad observations are ignored. */
+    before = p.total_s;
+    hetero__cost_observe(ctx, kk, v, 1, NULL, &work, NAN);
+    hetero__cost_observe(ctx, kk, v, 1, NULL, &work, -1.0);
+    hetero__cost_observe(ctx, kk, v, 1, NULL, &work, 0.0);
+    hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
+    assert_true(p.total_s == before);
+    hetero_context_destroy(ctx);
+}
+
 static void write_file(const char *text)
 {
     char path[600];
@@ -288,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_costmodel_fit_recovers_coefficients),
         cmocka_unit_test(test_costmodel_file_round_trip),
+        cmocka_unit_test(test_costmodel_online_refinement),
         cmocka_unit_test(test_costmodel_foreign_and_corrupt_files),
         cmocka_unit_test(test_costmodel_concurrent_writers),
         cmocka_unit_test(test_costmodel_calibrate_vecadd),

@@ -322,7 +322,9 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
     pthread_mutex_lock(&m->lock);
     e = find(m, k, v, threads, dev);
     if (e) {
-        double raw = e->a + e->b * hetero__work_units(w);
+        /* Against what predict() uses (the measured points, not only the
+         * line): the factor then corrects only the model's error. */
+        double raw = entry_time(e, hetero__work_units(w));
         double r = raw > 0.0 ? seconds / raw : 1.0;
 
         /* Slow, bounded drift: one noisy sample moves it by at most 20%
