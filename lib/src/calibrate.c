@@ -8,7 +8,9 @@
  * per-point limit (the fitted line extrapolates it). Every candidate the dispatcher could pick — serial, the pool on
  * each thread count 1..T, every algorithm, the OpenCL device — is planned
  * with the matching FORCE flag and timed: one warm-up run thrown away, then
- * the median of R runs (outliers cannot move a median). Each candidate's
+ * the median of R runs (outliers cannot move a median). At each size the
+ * candidates' runs are interleaved in rotated rounds, so a slow phase of a
+ * shared machine hits all of them alike and cannot flip a comparison. Each candidate's
  * (work, median) points are fitted with hetero__cost_fit and published;
  * the file is saved once at the end. Kernels without inputs (mcpi) scale
  * their first numeric parameter instead of a shape.
@@ -26,6 +28,7 @@
 
 #define MAX_SIZES HETERO__COST_MAX_POINTS
 #define MAX_ARR 4
+#define MAX_REPS 16
 
 struct cal_point {
     double w;
@@ -65,47 +68,66 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Times one candidate on `call`: warm-up, then the median of reps runs. */
-static int time_cand(hetero_context *ctx, const struct hetero_kernel *k,
-                     struct cal_cand *c, struct hetero_call *call,
-                     int reps, double *median, double *w)
+/* Plans candidate c for `call` and runs it once (warm-up, thrown away).
+ * *plan stays NULL when the candidate cannot run the call. */
+static int prepare_cand(hetero_context *ctx, const struct hetero_kernel *k,
+                        const struct cal_cand *c, struct hetero_call *call,
+                        hetero_plan **plan, double *w)
 {
     struct hetero_plan_opts o = { .flags = c->flags,
                                   .num_threads = c->threads,
                                   .algo = c->v->algo };
     struct hetero_work work;
-    double t[16];
-    hetero_plan *plan = NULL;
-    int i;
+    size_t th;
+    const char *dev;
     int ret;
 
-    ret = hetero_plan_create_opts(ctx, k, call, &o, &plan);
+    *plan = NULL;
+    ret = hetero_plan_create_opts(ctx, k, call, &o, plan);
     if (ret)
         return ret;
-    {
-        size_t th;
-        const char *dev;
+    if (hetero__plan_variant(*plan, &th, &dev) != c->v)
+        ret = HETERO_ENOTSUP; /* another variant matched the flags */
+    if (ret == 0) {
+        hetero__plan_work(*plan, &work);
+        *w = hetero__work_units(&work);
+        ret = hetero_plan_execute(*plan, call);
+    }
+    if (ret) {
+        hetero_plan_destroy(*plan);
+        *plan = NULL;
+    }
+    return ret;
+}
 
-        if (hetero__plan_variant(plan, &th, &dev) != c->v) {
-            hetero_plan_destroy(plan);
-            return HETERO_ENOTSUP; /* another variant matched the flags */
+/*
+ * Times the candidates in `live` (plans already warmed up) in rounds: in
+ * round r each runs once, the order rotated by r, so that a slow phase of
+ * the machine (another process, a descheduled vCPU) is shared by all of
+ * them instead of landing on one candidate's back-to-back repeats. A
+ * candidate whose run fails drops out (t[] entry set to -1).
+ */
+static void time_rounds(hetero_plan **plans, struct hetero_call *call,
+                        size_t n, int reps, double (*t)[MAX_REPS])
+{
+    int r;
+    size_t i;
+
+    for (r = 0; r < reps; r++) {
+        for (i = 0; i < n; i++) {
+            size_t j = (i + (size_t)r) % n;
+            double t0;
+
+            if (!plans[j] || t[j][0] < 0.0)
+                continue;
+            t0 = hetero__now();
+            if (hetero_plan_execute(plans[j], call) != 0) {
+                t[j][0] = -1.0;
+                continue;
+            }
+            t[j][r] = hetero__now() - t0;
         }
     }
-    hetero__plan_work(plan, &work);
-    *w = hetero__work_units(&work);
-    ret = hetero_plan_execute(plan, call); /* warm-up, thrown away */
-    for (i = 0; i < reps && ret == 0; i++) {
-        double t0 = hetero__now();
-
-        ret = hetero_plan_execute(plan, call);
-        t[i] = hetero__now() - t0;
-    }
-    hetero_plan_destroy(plan);
-    if (ret)
-        return ret;
-    qsort(t, (size_t)reps, sizeof(t[0]), cmp_double);
-    *median = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-    return 0;
 }
 
 static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
@@ -121,6 +143,9 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     double slow = quick ? 0.05 : 0.5;
     int reps = quick ? 3 : 7;
     struct cal_cand *cands;
+    hetero_plan **plans;
+    double (*times)[MAX_REPS];
+    double *works;
     size_t n_cands = 0;
     size_t cap;
     size_t base_shape[HETERO_MAX_NDIM];
@@ -149,8 +174,16 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     factors[nf - 1] = 1.0;
     cap = k->n_variants * (ctx->num_threads + 1);
     cands = hetero__calloc(cap, sizeof(*cands));
-    if (!cands)
+    plans = hetero__calloc(cap, sizeof(*plans));
+    times = hetero__calloc(cap, sizeof(*times));
+    works = hetero__calloc(cap, sizeof(*works));
+    if (!cands || !plans || !times || !works) {
+        hetero__free(cands);
+        hetero__free(plans);
+        hetero__free(times);
+        hetero__free(works);
         return hetero__errf(ctx, HETERO_ENOMEM, "calibrate: out of memory");
+    }
     for (i = 0; i < k->n_variants; i++) {
         const struct hetero_variant *v = &k->variants[i];
 
@@ -211,11 +244,13 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         call.outputs = out;
         if (ret == 0)
             ret = hetero_call_alloc_outputs(ctx, k, &call);
+        /* Plan and warm up every candidate still growing, then time them
+         * side by side (time_rounds). */
         for (i = 0; i < n_cands && ret == 0; i++) {
             struct cal_cand *c = &cands[i];
-            double med;
-            double w;
 
+            plans[i] = NULL;
+            times[i][0] = 0.0;
             if (c->stopped || c->failed)
                 continue;
             /* Work grows at least linearly with the batch: a point that
@@ -237,11 +272,28 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                                     ((double)nf * (double)n_cands),
                          what);
             }
-            if (time_cand(ctx, k, c, &call, reps, &med, &w) != 0) {
+            if (prepare_cand(ctx, k, c, &call, &plans[i], &works[i]) != 0)
                 c->failed = true; /* e.g. no OpenCL device: not calibrated */
+        }
+        if (ret == 0)
+            time_rounds(plans, &call, n_cands, reps, times);
+        for (i = 0; i < n_cands; i++) {
+            struct cal_cand *c = &cands[i];
+            double med;
+
+            if (!plans[i])
+                continue;
+            hetero_plan_destroy(plans[i]);
+            plans[i] = NULL;
+            if (times[i][0] < 0.0) {
+                c->failed = true;
                 continue;
             }
-            c->pts[c->n].w = w;
+            qsort(times[i], (size_t)reps, sizeof(times[i][0]), cmp_double);
+            med = reps % 2 ? times[i][reps / 2]
+                           : 0.5 * (times[i][reps / 2 - 1] +
+                                    times[i][reps / 2]);
+            c->pts[c->n].w = works[i];
             c->pts[c->n].t = med;
             c->n++;
             c->last_size = cur_size;
@@ -286,6 +338,9 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         }
     }
     hetero__free(cands);
+    hetero__free(plans);
+    hetero__free(times);
+    hetero__free(works);
     return ret;
 }
 
