@@ -66,6 +66,31 @@ static void test_costmodel_fit_recovers_coefficients(void **state)
         t[i] = 1e-9 * w[i] * (i == 0 ? 0.5 : 1.0);
     assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
     assert_true(a >= 0.0 && b > 0.0);
+    /* one point measured in a slow phase (2x): the robust fit drops it
+     * and recovers the line; the plain fit is pulled off */
+    for (i = 0; i < 6; i++)
+        t[i] = (5e-6 + 2.5e-10 * w[i]) * (i == 4 ? 2.0 : 1.0);
+    {
+        bool keep[6];
+
+        assert_int_equal(hetero__cost_fit_robust(w, t, 6, &a, &b, keep), 0);
+        assert_true(fabs(b / 2.5e-10 - 1.0) < 1e-6);
+        assert_true(fabs(a / 5e-6 - 1.0) < 1e-6);
+        for (i = 0; i < 6; i++)
+            assert_true(keep[i] == (i != 4));
+        assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
+        assert_true(fabs(b / 2.5e-10 - 1.0) > 0.05);
+        /* noise of a few percent is not an outlier */
+        for (i = 0; i < 6; i++)
+            t[i] = (5e-6 + 2.5e-10 * w[i]) * (i % 2 ? 1.1 : 0.9);
+        assert_int_equal(hetero__cost_fit_robust(w, t, 6, &a, &b, keep), 0);
+        for (i = 0; i < 6; i++)
+            assert_true(keep[i]);
+        /* too few points to tell: nothing rejected */
+        t[1] *= 3.0;
+        assert_int_equal(hetero__cost_fit_robust(w, t, 3, &a, &b, keep), 0);
+        assert_true(keep[0] && keep[1] && keep[2]);
+    }
     /* bad input */
     assert_int_equal(hetero__cost_fit(w, t, 1, &a, &b), HETERO_EINVAL);
     t[2] = -1.0;

@@ -309,9 +309,11 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         struct cal_cand *c = &cands[i];
         double w[MAX_SIZES];
         double tt[MAX_SIZES];
+        bool keep[MAX_SIZES];
         double a;
         double b;
         size_t j;
+        size_t m = 0;
 
         if (c->n < 2)
             continue;
@@ -319,7 +321,17 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             w[j] = c->pts[j].w;
             tt[j] = c->pts[j].t;
         }
-        if (hetero__cost_fit(w, tt, c->n, &a, &b) == 0) {
+        if (hetero__cost_fit_robust(w, tt, c->n, &a, &b, keep) != 0)
+            continue;
+        /* A rejected point must not steer the interpolation either. */
+        for (j = 0; j < c->n; j++) {
+            if (!keep[j])
+                continue;
+            w[m] = w[j];
+            tt[m++] = tt[j];
+        }
+        c->n = m;
+        {
 #if HETERO_WITH_OPENCL
             const char *dev = NULL;
 

@@ -338,6 +338,14 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
     pthread_mutex_unlock(&m->lock);
 }
 
+static int cmp_residual(const void *x, const void *y)
+{
+    double p = *(const double *)x;
+    double q = *(const double *)y;
+
+    return (p > q) - (p < q);
+}
+
 int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
                      double *b)
 {
@@ -380,6 +388,65 @@ int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
         *a = r0 / s00;
     }
     return 0;
+}
+
+int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
+                            double *a, double *b, bool *keep)
+{
+    double res[HETERO__COST_MAX_POINTS];
+    double sorted[HETERO__COST_MAX_POINTS];
+    double kw[HETERO__COST_MAX_POINTS];
+    double kt[HETERO__COST_MAX_POINTS];
+    bool out[HETERO__COST_MAX_POINTS] = { false };
+    double limit;
+    size_t n_out = 0;
+    size_t m = 0;
+    size_t i;
+    int ret = hetero__cost_fit(w, t, n, a, b);
+
+    if (keep) {
+        for (i = 0; i < n; i++)
+            keep[i] = true;
+    }
+    if (ret || n < 4 || n > HETERO__COST_MAX_POINTS)
+        return ret;
+    for (i = 0; i < n; i++) {
+        res[i] = fabs(t[i] - (*a + *b * w[i])) / t[i];
+        sorted[i] = res[i];
+    }
+    qsort(sorted, n, sizeof(sorted[0]), cmp_residual);
+    limit = 3.0 * 1.4826 *
+            (n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]));
+    if (limit < 0.25)
+        limit = 0.25;
+    /* The worst first, at most n / 4 of them. */
+    while (n_out < n / 4) {
+        size_t worst = n;
+
+        for (i = 0; i < n; i++) {
+            if (!out[i] && res[i] > limit &&
+                (worst == n || res[i] > res[worst]))
+                worst = i;
+        }
+        if (worst == n)
+            break;
+        out[worst] = true;
+        n_out++;
+    }
+    if (n_out == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (out[i])
+            continue;
+        kw[m] = w[i];
+        kt[m++] = t[i];
+    }
+    ret = hetero__cost_fit(kw, kt, m, a, b);
+    if (ret == 0 && keep) {
+        for (i = 0; i < n; i++)
+            keep[i] = !out[i];
+    }
+    return ret;
 }
 
 static int parse_line(const char *line, struct entry *e)

@@ -41,6 +41,14 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
 int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
                      double *b);
 
+/* As hetero__cost_fit, then rejects outliers and fits again: with n >= 4
+ * points, a point whose relative residual is both over 25% and over 3
+ * robust standard deviations (1.4826 * the median absolute residual) of
+ * the first fit is left out. keep[i] (if keep is not NULL) says whether
+ * point i was kept. At most n / 4 points are rejected, the worst first. */
+int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
+                            double *a, double *b, bool *keep);
+
 #define HETERO__COST_MAX_POINTS 12
 
 /* Publishes one fitted entry (replacing the same key) with its measured
