@@ -8,13 +8,24 @@
  * dimension of the shape template (or a size parameter such as mcpi's
  * `samples`). At each size the inputs are made once (seeded), then every
  * series (serial, cpu at each thread count, gpu, auto, and for fft2 FFTW's
- * own threaded plan) is planned (timed: plan_s), run once untimed, then
- * timed `repeat` times; median, min and max go to one CSV row. A device
- * that cannot run the kernel (no OpenCL variant, no device) gives a row
- * with empty times, never a failure. At the end the crossover sizes are
- * printed: for each series the smallest size from which its median beats
- * serial's at that size and at every larger one, and for auto the worst
- * ratio of its median to the best forced device's.
+ * own threaded plan) is planned (timed: plan_s) and run once untimed. Then
+ * the series are timed in rounds: each runs once per round, round r starting
+ * at series r mod n_series and going on with a stride that changes every
+ * n_series rounds (round_stride). So the machine's slow phases (a shared
+ * 2-core box has seconds-long ones) hit every series alike rather than
+ * whichever was timed then, and no series always runs right after the same
+ * other one. There are at least --repeat rounds (7), and more while the
+ * point's total timed time is below --target-time (0.25 s), up to
+ * --max-repeat (41); --max-time stops a point early (after 3 rounds). Each
+ * series' median, quartiles, min and max go to one CSV row. A device that
+ * cannot run the kernel (no OpenCL variant, no device) gives a row with
+ * empty times, never a failure; one whose execution fails drops out of the
+ * later rounds. At the end the crossover sizes are printed: for each series
+ * the smallest size from which its median beats serial's at that size and at
+ * every larger one; and for auto the worst ratio of its median to the best
+ * forced device's, and the worst ratio of its forced twin's (the forced
+ * series running what auto picked) to the best: the cost of the decision
+ * alone.
  *
  * Named suites (--suite) fix kernel, shape, sizes and devices for the
  * committed report; each writes <out-dir>/<name>.csv.
@@ -45,8 +56,8 @@
 #define CSV_HEADER                                                             \
     "kernel,algo,device,threads,size,shape,variant,chosen_threads,median_s,"   \
     "min_s,max_s,plan_s,first_plan,calibrated,pred_overhead_s,"                \
-    "pred_compute_s,pred_transfer_s,meas_overhead_s,meas_transfer_s,"      \
-    "meas_compute_s\n"
+    "pred_compute_s,pred_transfer_s,meas_overhead_s,meas_transfer_s,"          \
+    "meas_compute_s,rounds,p25_s,p75_s\n"
 
 enum device_kind {
     DEV_SERIAL,
@@ -72,7 +83,9 @@ struct sweep_opts {
     const char *size_param;
     const struct hetero_param *params;
     size_t n_params;
-    long repeat;
+    long repeat;     /* rounds at least */
+    long max_repeat; /* rounds at most, while below target_time */
+    double target_time;
     double max_time;
     bool quick;
     uint64_t seed;
@@ -93,6 +106,9 @@ struct result {
     double median_s;
     double min_s;
     double max_s;
+    double p25_s;
+    double p75_s;
+    size_t rounds; /* timed runs */
     double plan_s;
     bool first_plan;
     bool calibrated;
@@ -266,10 +282,20 @@ static void print_help(void)
         "fftw-threads for fft2\n"
         "  -j, --threads LIST    pool thread counts for cpu (default 1,<online "
         "CPUs>)\n"
-        "  -r, --repeat R        timed runs after one untimed run (default 7)\n"
-        "      --max-time S      stop repeating once a point took S seconds "
-        "(at least\n"
-        "                        3 runs; default: no limit)\n"
+        "  -r, --repeat R        rounds at least (default 7): after one "
+        "untimed run of\n"
+        "                        each, every series is timed once per round, "
+        "in an\n"
+        "                        order that changes every round\n"
+        "      --target-time S   add rounds while a point's timed runs took "
+        "less than\n"
+        "                        S seconds in all (default 0.25; 0: "
+        "exactly R rounds)\n"
+        "      --max-repeat M    rounds at most with --target-time (default "
+        "41)\n"
+        "      --max-time S      stop once a point's timed runs took S "
+        "seconds (at\n"
+        "                        least 3 rounds; default: no limit)\n"
         "  -o, --csv FILE        write the CSV there (default: stdout)\n"
         "  -p, --param NAME=VAL  kernel parameter, repeatable\n"
         "  -a, --algo A          force an algorithm (autocorr: direct|fft)\n"
@@ -280,8 +306,9 @@ static void print_help(void)
         "kernels without\n"
         "                        inputs: samples)\n"
         "      --seed S          seed of the generated inputs (default 42)\n"
-        "      --quick           3 repeats, at most 4 sizes up to 1/100 of "
-        "the largest\n"
+        "      --quick           3 rounds (target time 0), at most 4 sizes up "
+        "to 1/100\n"
+        "                        of the largest\n"
         "      --suite NAME      a named suite, or all (one CSV each in "
         "--out-dir)\n"
         "      --out-dir DIR     where suites write (default .)\n"
@@ -309,6 +336,18 @@ static size_t parse_size(const char *opt, const char *s)
         v != floor(v))
         usage_error("%s: '%s' is not a positive integer", opt, s);
     return (size_t)v;
+}
+
+static double parse_seconds(const char *opt, const char *s)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || !isfinite(v))
+        usage_error("%s '%s': expected seconds", opt, s);
+    return v;
 }
 
 static size_t dedupe_sizes(size_t *v, size_t n)
@@ -469,8 +508,6 @@ static size_t make_series(const char *devices, const size_t *threads,
 
 /* ---- inputs ---- */
 
-
-
 /* The call of one size: inputs, outputs, parameters. */
 struct point {
     struct hetero_array in[MAX_ARR];
@@ -541,8 +578,8 @@ static int point_make(hetero_context *ctx, const hetero_kernel *k,
             ret = hetero_array_alloc(ctx, specs[i].dtype, specs[i].ndim,
                                      specs[i].shape, &p->in[i]);
             if (ret == 0)
-                ret = hetero_array_fill_uniform(&p->in[i],
-                                                o->seed + 0x1000 * i);
+                ret =
+                    hetero_array_fill_uniform(&p->in[i], o->seed + 0x1000 * i);
             if (ret) {
                 point_free(p);
                 return ret;
@@ -564,7 +601,18 @@ static int point_make(hetero_context *ctx, const hetero_kernel *k,
 
 /* ---- measuring ---- */
 
-/* Median, min and max of the first n of `times` (sorted in place). */
+/* Quantile q of sorted v[0..n-1], interpolated linearly between ranks. */
+static double quantile(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos;
+
+    if (lo + 1 >= n)
+        return v[n - 1];
+    return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+/* Median, quartiles, min and max of times[0..n-1] (sorted in place). */
 static void summarize(double *times, size_t n, struct result *r)
 {
     qsort(times, n, sizeof(*times), cmp_double);
@@ -572,6 +620,8 @@ static void summarize(double *times, size_t n, struct result *r)
     r->max_s = times[n - 1];
     r->median_s =
         n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    r->p25_s = quantile(times, n, 0.25);
+    r->p75_s = quantile(times, n, 0.75);
 }
 
 /* True the first time `key` is seen in this sweep (cold plan). */
@@ -588,72 +638,220 @@ static bool first_time(struct sweep *s, const char *key)
     return true;
 }
 
-/* Times `repeat` executions after one untimed run; stops early (after at
- * least 3) once `max_time` seconds were spent, if max_time > 0. */
-static int time_runs(int (*run)(void *), void *arg, long repeat,
-                     double max_time, struct result *r)
+static void series_name(const struct series *se, char *buf, size_t n)
 {
-    double *times = calloc((size_t)repeat, sizeof(*times));
-    double spent = 0.0;
-    long i;
-    int ret;
-
-    if (!times)
-        return HETERO_ENOMEM;
-    ret = run(arg);
-    for (i = 0; ret == 0 && i < repeat; i++) {
-        double t0 = now_s();
-
-        ret = run(arg);
-        times[i] = now_s() - t0;
-        spent += times[i];
-        if (max_time > 0 && spent > max_time && i + 1 >= 3)
-            repeat = i + 1;
-    }
-    if (ret == 0)
-        summarize(times, (size_t)repeat, r);
-    free(times);
-    return ret;
+    if (se->dev == DEV_CPU)
+        snprintf(buf, n, "cpu/%zu", se->threads);
+    else
+        snprintf(buf, n, "%s", device_names[se->dev]);
 }
 
-/* The split of each run (index 0 is the untimed first run). */
-#define MAX_SPLITS 64
-
-struct hetero_run_arg {
-    hetero_plan *plan;
-    struct hetero_call *call;
-    double split[3][MAX_SPLITS]; /* overhead, transfer, compute */
+/*
+ * One series at the size being measured: set up (planned, run once) before
+ * the first round, run once per round while `active`, summarized and
+ * released after the last.
+ */
+struct slot {
+    const struct series *se;
+    struct result *r;
+    bool active;       /* set up and not failed: runs in every round */
+    hetero_plan *plan; /* serial, cpu, gpu, auto */
+    fftw_plan fplan;   /* fftw-threads */
+    fftw_complex *fin;
+    fftw_complex *fout;
+    double *times;    /* [cap]: the timed runs */
+    double *split[3]; /* [cap]: their overhead, transfer, compute */
+    size_t n_times;
     size_t n_split;
 };
 
-static int run_plan(void *arg)
+/* The most rounds a point can take: --repeat, or --max-repeat when a
+ * --target-time may add rounds. */
+static size_t rounds_cap(const struct sweep_opts *o)
 {
-    struct hetero_run_arg *a = arg;
-    struct hetero_plan_info info;
-    int ret = hetero_plan_execute(a->plan, a->call);
+    size_t cap = (size_t)o->repeat;
 
-    if (ret == 0 && a->n_split < MAX_SPLITS &&
-        hetero_plan_info(a->plan, &info) == 0) {
-        a->split[0][a->n_split] = info.measured_overhead_s;
-        a->split[1][a->n_split] = info.measured_transfer_s;
-        a->split[2][a->n_split] = info.measured_compute_s;
-        a->n_split++;
-    }
-    return ret;
+    if (o->target_time > 0 && (size_t)o->max_repeat > cap)
+        cap = (size_t)o->max_repeat;
+    return cap;
 }
 
-/* Medians of the timed runs' split (the untimed first run left out). */
-static void split_medians(struct hetero_run_arg *a, struct result *r)
+static int slot_alloc_times(struct slot *sl, size_t cap)
+{
+    size_t c;
+
+    sl->times = calloc(4 * cap, sizeof(*sl->times));
+    if (!sl->times)
+        return HETERO_ENOMEM;
+    for (c = 0; c < 3; c++)
+        sl->split[c] = sl->times + (c + 1) * cap;
+    return 0;
+}
+
+static void slot_release(struct slot *sl)
+{
+    hetero_plan_destroy(sl->plan);
+    sl->plan = NULL;
+    if (sl->fplan)
+        fftw_destroy_plan(sl->fplan);
+    sl->fplan = NULL;
+    fftw_free(sl->fin);
+    fftw_free(sl->fout);
+    sl->fin = NULL;
+    sl->fout = NULL;
+    free(sl->times);
+    sl->times = NULL;
+    sl->active = false;
+}
+
+/* Notes a failed execution; the series drops out (its row stays empty). */
+static void slot_fail(hetero_context *ctx, const struct sweep_opts *o,
+                      const struct point *p, struct slot *sl, int ret)
+{
+    char name[32];
+
+    series_name(sl->se, name, sizeof(name));
+    note("%s %s size %s: execution failed: %s: %s", o->kernel, name, p->shape,
+         hetero_strerror(ret), hetero_context_errmsg(ctx));
+    sl->active = false;
+}
+
+/* Plans a serial, cpu, gpu or auto series; active on success. */
+static void setup_hetero(hetero_context *ctx, const hetero_kernel *k,
+                         const struct sweep_opts *o, struct sweep *s,
+                         struct point *p, struct slot *sl)
+{
+    static const unsigned flags[] = {
+        [DEV_SERIAL] = HETERO_PLAN_FORCE_SERIAL,
+        [DEV_CPU] = HETERO_PLAN_FORCE_POOL,
+        [DEV_GPU] = HETERO_PLAN_FORCE_OPENCL,
+        [DEV_AUTO] = HETERO_PLAN_ESTIMATE,
+    };
+    const struct series *se = sl->se;
+    struct hetero_plan_opts popts = { 0 };
+    struct hetero_plan_info info;
+    char key[64];
+    double t0;
+    int ret;
+
+    popts.flags = flags[se->dev];
+    popts.num_threads = se->dev == DEV_CPU ? se->threads : 0;
+    popts.algo = o->algo;
+    t0 = now_s();
+    ret = hetero_plan_create_opts(ctx, k, &p->call, &popts, &sl->plan);
+    sl->r->plan_s = now_s() - t0;
+    if (ret) {
+        sl->plan = NULL;
+        if (ret != HETERO_ENODEV && ret != HETERO_ENOTSUP)
+            note("%s %s size %s: plan failed: %s: %s", o->kernel,
+                 device_names[se->dev], p->shape, hetero_strerror(ret),
+                 hetero_context_errmsg(ctx));
+        return;
+    }
+    if (hetero_plan_info(sl->plan, &info))
+        return;
+    /* Cold = the first plan of this variant in the context (OpenCL
+     * program build or binary cache load, FFTW planning), whichever
+     * device label asked for it. */
+    snprintf(key, sizeof(key), "%s/%s", hetero_backend_name(info.backend),
+             info.algo ? info.algo : "");
+    sl->r->first_plan = first_time(s, key);
+    sl->active = true;
+}
+
+/* Plans the peer of fft2: FFTW's own threaded, batched c2c plan. */
+static void setup_fftw(struct sweep *s, struct point *p, struct slot *sl)
+{
+    static bool threads_ready;
+    const struct hetero_array *x = &p->in[0];
+    size_t numel = 0;
+    size_t i;
+    int n[2];
+    int batch;
+    double t0;
+
+    if (!threads_ready) {
+        if (!fftw_init_threads()) {
+            note("fftw_init_threads failed: no fftw-threads rows");
+            return;
+        }
+        threads_ready = true;
+    }
+    if (x->ndim < 2 || x->ndim > 3 || hetero_array_numel(x, &numel) ||
+        numel == 0 || numel > INT32_MAX)
+        return;
+    n[0] = (int)x->shape[x->ndim - 2];
+    n[1] = (int)x->shape[x->ndim - 1];
+    batch = x->ndim == 3 ? (int)x->shape[0] : 1;
+    sl->fin = fftw_malloc(numel * sizeof(*sl->fin));
+    sl->fout = fftw_malloc(numel * sizeof(*sl->fout));
+    if (!sl->fin || !sl->fout)
+        return;
+    fftw_plan_with_nthreads((int)sl->se->threads);
+    t0 = now_s();
+    sl->fplan =
+        fftw_plan_many_dft(2, n, batch, sl->fin, NULL, 1, n[0] * n[1], sl->fout,
+                           NULL, 1, n[0] * n[1], FFTW_FORWARD, FFTW_MEASURE);
+    sl->r->plan_s = now_s() - t0;
+    fftw_plan_with_nthreads(1);
+    if (!sl->fplan)
+        return;
+    /* FFTW_MEASURE scribbles over the arrays: fill them after planning. */
+    for (i = 0; i < numel; i++) {
+        if (x->dtype == HETERO_C128) {
+            sl->fin[i][0] = ((const double *)x->data)[2 * i];
+            sl->fin[i][1] = ((const double *)x->data)[2 * i + 1];
+        } else if (x->dtype == HETERO_F64) {
+            sl->fin[i][0] = ((const double *)x->data)[i];
+            sl->fin[i][1] = 0.0;
+        } else {
+            sl->fin[i][0] = 0.0;
+            sl->fin[i][1] = 0.0;
+        }
+    }
+    sl->r->first_plan = first_time(s, "fftw-threads");
+    sl->active = true;
+}
+
+/* Runs the series once. Timed (timed != NULL): the run's time goes to
+ * *timed and to the slot's times, the measured split to its splits. */
+static int slot_run(struct slot *sl, struct point *p, double *timed)
+{
+    struct hetero_plan_info info;
+    double t0 = now_s();
+    double t;
+    int ret = 0;
+
+    if (sl->fplan)
+        fftw_execute(sl->fplan);
+    else
+        ret = hetero_plan_execute(sl->plan, &p->call);
+    t = now_s() - t0;
+    if (ret || !timed)
+        return ret;
+    *timed = t;
+    sl->times[sl->n_times++] = t;
+    if (sl->plan && hetero_plan_info(sl->plan, &info) == 0) {
+        sl->split[0][sl->n_split] = info.measured_overhead_s;
+        sl->split[1][sl->n_split] = info.measured_transfer_s;
+        sl->split[2][sl->n_split] = info.measured_compute_s;
+        sl->n_split++;
+    }
+    return 0;
+}
+
+/* Medians of the timed runs' measured split. */
+static void split_medians(struct slot *sl, struct result *r)
 {
     struct result m;
     double *dst[3] = { &r->meas_overhead_s, &r->meas_transfer_s,
                        &r->meas_compute_s };
     size_t c;
 
-    if (a->n_split < 2)
+    if (sl->n_split == 0)
         return;
     for (c = 0; c < 3; c++) {
-        summarize(&a->split[c][1], a->n_split - 1, &m);
+        summarize(sl->split[c], sl->n_split, &m);
         *dst[c] = m.median_s;
     }
     r->have_meas = true;
@@ -683,152 +881,155 @@ static void fill_prediction(const hetero_plan *plan,
     }
 }
 
-static void measure_hetero(hetero_context *ctx, const hetero_kernel *k,
-                           const struct sweep_opts *o, struct sweep *s,
-                           const struct series *se, struct point *p,
-                           struct result *r)
+/* Fills the row of a series that ran every round it was given. */
+static void slot_finish(const struct sweep_opts *o, struct point *p,
+                        struct slot *sl)
 {
-    static const unsigned flags[] = {
-        [DEV_SERIAL] = HETERO_PLAN_FORCE_SERIAL,
-        [DEV_CPU] = HETERO_PLAN_FORCE_POOL,
-        [DEV_GPU] = HETERO_PLAN_FORCE_OPENCL,
-        [DEV_AUTO] = HETERO_PLAN_ESTIMATE,
-    };
-    struct hetero_plan_opts popts = { 0 };
+    struct result *r = sl->r;
     struct hetero_plan_info info;
-    struct hetero_run_arg arg;
-    hetero_plan *plan = NULL;
-    char key[64];
-    double t0;
-    int ret;
 
-    popts.flags = flags[se->dev];
-    popts.num_threads = se->dev == DEV_CPU ? se->threads : 0;
-    popts.algo = o->algo;
-    t0 = now_s();
-    ret = hetero_plan_create_opts(ctx, k, &p->call, &popts, &plan);
-    r->plan_s = now_s() - t0;
-    if (ret) {
-        if (ret != HETERO_ENODEV && ret != HETERO_ENOTSUP)
-            note("%s %s size %s: plan failed: %s: %s", o->kernel,
-                 device_names[se->dev], p->shape, hetero_strerror(ret),
-                 hetero_context_errmsg(ctx));
+    if (sl->n_times == 0)
+        return;
+    summarize(sl->times, sl->n_times, r);
+    r->rounds = sl->n_times;
+    if (sl->fplan) {
+        snprintf(r->variant, sizeof(r->variant), "fftw3-threads/c2c");
+        r->chosen_threads = sl->se->threads;
+        r->ok = true;
         return;
     }
-    if (hetero_plan_info(plan, &info))
-        goto out_destroy_plan;
-    /* Cold = the first plan of this variant in the context (OpenCL
-     * program build or binary cache load, FFTW planning), whichever
-     * device label asked for it. */
-    snprintf(key, sizeof(key), "%s/%s", hetero_backend_name(info.backend),
-             info.algo ? info.algo : "");
-    r->first_plan = first_time(s, key);
-    memset(&arg, 0, sizeof(arg));
-    arg.plan = plan;
-    arg.call = &p->call;
-    ret = time_runs(run_plan, &arg, o->repeat, o->max_time, r);
-    if (ret == 0)
-        split_medians(&arg, r);
-    if (ret) {
-        note("%s %s size %s: execution failed: %s: %s", o->kernel,
-             device_names[se->dev], p->shape, hetero_strerror(ret),
-             hetero_context_errmsg(ctx));
-        goto out_destroy_plan;
-    }
-    /* Read again: an OpenCL failure under auto may have fallen back. */
-    if (hetero_plan_info(plan, &info))
-        goto out_destroy_plan;
+    split_medians(sl, r);
+    /* Read after the runs: an OpenCL failure under auto may have fallen
+     * back. */
+    if (hetero_plan_info(sl->plan, &info))
+        return;
     if (info.fell_back)
         note("%s %s size %s: fell back to the CPU (%s)", o->kernel,
-             device_names[se->dev], p->shape, info.reason);
+             device_names[sl->se->dev], p->shape, info.reason);
     snprintf(r->variant, sizeof(r->variant), "%s%s%s",
              hetero_backend_name(info.backend), info.algo ? "/" : "",
              info.algo ? info.algo : "");
     r->chosen_threads = info.num_threads;
     r->calibrated = info.calibrated;
-    fill_prediction(plan, &info, r);
+    fill_prediction(sl->plan, &info, r);
     r->ok = true;
-out_destroy_plan:
-    hetero_plan_destroy(plan);
 }
 
-/* The peer of fft2: FFTW's own threaded, batched c2c plan. */
-struct fftw_arg {
-    fftw_plan plan;
-};
-
-static int run_fftw(void *arg)
+static size_t gcd(size_t a, size_t b)
 {
-    struct fftw_arg *a = arg;
+    while (b) {
+        size_t t = a % b;
 
-    fftw_execute(a->plan);
-    return 0;
+        a = b;
+        b = t;
+    }
+    return a;
 }
 
-static void measure_fftw(struct sweep *s, const struct sweep_opts *o,
-                         const struct series *se, struct point *p,
-                         struct result *r)
+/*
+ * Round r of n series runs series r mod n first, then every stride-th one
+ * (mod n). The stride is prime to n, so each round runs each series once,
+ * and it moves to the next such stride every n rounds: a series runs first
+ * equally often, and does not always follow the same series (what runs
+ * right after gpu may share the cores with POCL's threads winding down).
+ */
+static size_t round_stride(size_t r, size_t n)
 {
-    static bool threads_ready;
-    const struct hetero_array *x = &p->in[0];
-    struct fftw_arg arg;
-    fftw_complex *in;
-    fftw_complex *out;
-    size_t numel = 0;
-    size_t i;
-    int n[2];
-    int batch;
-    double t0;
+    size_t k;
+    size_t want;
+    size_t n_strides = 0;
 
-    if (!threads_ready) {
-        if (!fftw_init_threads()) {
-            note("fftw_init_threads failed: no fftw-threads rows");
-            return;
+    if (n < 2)
+        return 1;
+    for (k = 1; k < n; k++)
+        n_strides += gcd(k, n) == 1;
+    want = (r / n) % n_strides;
+    for (k = 1; k < n; k++) {
+        if (gcd(k, n) == 1 && want-- == 0)
+            return k;
+    }
+    return 1;
+}
+
+/*
+ * Measures every series at size index i: sets each up and runs it once,
+ * then times them in rounds (each series once per round, in an order that
+ * changes every round: round_stride), then fills their rows in s->res.
+ */
+static void measure_point(hetero_context *ctx, const hetero_kernel *k,
+                          const struct sweep_opts *o, struct sweep *s, size_t i,
+                          struct point *p)
+{
+    struct slot slots[MAX_SERIES];
+    size_t n = s->n_series;
+    size_t cap = rounds_cap(o);
+    size_t min_rounds = (size_t)o->repeat;
+    double spent = 0.0;
+    size_t round;
+    size_t j;
+    int ret;
+
+    memset(slots, 0, sizeof(slots));
+    for (j = 0; j < n; j++) {
+        struct slot *sl = &slots[j];
+
+        sl->se = &s->series[j];
+        sl->r = &s->res[i * n + j];
+        snprintf(sl->r->shape, sizeof(sl->r->shape), "%s", p->shape);
+        if (sl->se->dev == DEV_FFTW)
+            setup_fftw(s, p, sl);
+        else
+            setup_hetero(ctx, k, o, s, p, sl);
+        if (sl->active && slot_alloc_times(sl, cap)) {
+            note("out of memory");
+            sl->active = false;
         }
-        threads_ready = true;
     }
-    if (x->ndim < 2 || x->ndim > 3 || hetero_array_numel(x, &numel) ||
-        numel == 0 || numel > INT32_MAX)
-        return;
-    n[0] = (int)x->shape[x->ndim - 2];
-    n[1] = (int)x->shape[x->ndim - 1];
-    batch = x->ndim == 3 ? (int)x->shape[0] : 1;
-    in = fftw_malloc(numel * sizeof(*in));
-    out = fftw_malloc(numel * sizeof(*out));
-    if (!in || !out)
-        goto out_free;
-    fftw_plan_with_nthreads((int)se->threads);
-    t0 = now_s();
-    arg.plan =
-        fftw_plan_many_dft(2, n, batch, in, NULL, 1, n[0] * n[1], out, NULL, 1,
-                           n[0] * n[1], FFTW_FORWARD, FFTW_MEASURE);
-    r->plan_s = now_s() - t0;
-    fftw_plan_with_nthreads(1);
-    if (!arg.plan)
-        goto out_free;
-    /* FFTW_MEASURE scribbles over the arrays: fill them after planning. */
-    for (i = 0; i < numel; i++) {
-        if (x->dtype == HETERO_C128) {
-            in[i][0] = ((const double *)x->data)[2 * i];
-            in[i][1] = ((const double *)x->data)[2 * i + 1];
-        } else if (x->dtype == HETERO_F64) {
-            in[i][0] = ((const double *)x->data)[i];
-            in[i][1] = 0.0;
-        } else {
-            in[i][0] = 0.0;
-            in[i][1] = 0.0;
+    for (j = 0; j < n; j++) {
+        if (!slots[j].active)
+            continue;
+        ret = slot_run(&slots[j], p, NULL);
+        if (ret)
+            slot_fail(ctx, o, p, &slots[j], ret);
+    }
+    for (round = 0; round < cap; round++) {
+        size_t stride = round_stride(round, n);
+        size_t ran = 0;
+        size_t m;
+        char what[96];
+
+        if (round >= min_rounds &&
+            !(o->target_time > 0 && spent < o->target_time))
+            break;
+        if (o->max_time > 0 && spent > o->max_time && round >= 3)
+            break;
+        snprintf(what, sizeof(what), "%s%s%s size %zu round %zu", o->kernel,
+                 s->algo ? "/" : "", s->algo ? s->algo : "", s->sizes[i],
+                 round + 1);
+        progress(((double)i + (double)round / (double)cap) / (double)s->n_sizes,
+                 what);
+        for (m = 0; m < n; m++) {
+            struct slot *sl = &slots[(round % n + m * stride) % n];
+            double t;
+
+            if (!sl->active)
+                continue;
+            ret = slot_run(sl, p, &t);
+            if (ret) {
+                slot_fail(ctx, o, p, sl, ret);
+                continue;
+            }
+            spent += t;
+            ran++;
         }
+        if (ran == 0)
+            break;
     }
-    r->first_plan = first_time(s, "fftw-threads");
-    if (time_runs(run_fftw, &arg, o->repeat, o->max_time, r) == 0) {
-        snprintf(r->variant, sizeof(r->variant), "fftw3-threads/c2c");
-        r->chosen_threads = se->threads;
-        r->ok = true;
+    for (j = 0; j < n; j++) {
+        if (slots[j].active)
+            slot_finish(o, p, &slots[j]);
+        slot_release(&slots[j]);
     }
-    fftw_destroy_plan(arg.plan);
-out_free:
-    fftw_free(in);
-    fftw_free(out);
 }
 
 /* ---- output ---- */
@@ -855,19 +1056,15 @@ static void csv_row(FILE *f, const struct sweep *s, const struct series *se,
     else
         fprintf(f, ",,,");
     if (r->ok && r->have_meas)
-        fprintf(f, ",%.6e,%.6e,%.6e\n", r->meas_overhead_s,
-                r->meas_transfer_s, r->meas_compute_s);
+        fprintf(f, ",%.6e,%.6e,%.6e", r->meas_overhead_s, r->meas_transfer_s,
+                r->meas_compute_s);
+    else
+        fprintf(f, ",,,");
+    if (r->ok)
+        fprintf(f, ",%zu,%.6e,%.6e\n", r->rounds, r->p25_s, r->p75_s);
     else
         fprintf(f, ",,,\n");
     fflush(f);
-}
-
-static void series_name(const struct series *se, char *buf, size_t n)
-{
-    if (se->dev == DEV_CPU)
-        snprintf(buf, n, "cpu/%zu", se->threads);
-    else
-        snprintf(buf, n, "%s", device_names[se->dev]);
 }
 
 static const struct result *res_at(const struct sweep *s, size_t i, size_t j)
@@ -875,7 +1072,145 @@ static const struct result *res_at(const struct sweep *s, size_t i, size_t j)
     return &s->res[i * s->n_series + j];
 }
 
-/* Prints the crossover sizes and the auto ratio of one sweep. */
+/* The forced series (serial, cpu/T, gpu) with the best median at size i,
+ * or n_series if none ran. */
+static size_t best_forced(const struct sweep *s, size_t i)
+{
+    size_t best = s->n_series;
+    double best_s = INFINITY;
+    size_t m;
+
+    for (m = 0; m < s->n_series; m++) {
+        const struct result *b = res_at(s, i, m);
+        enum device_kind d = s->series[m].dev;
+
+        if (d == DEV_AUTO || d == DEV_FFTW || !b->ok)
+            continue;
+        if (b->median_s < best_s) {
+            best_s = b->median_s;
+            best = m;
+        }
+    }
+    return best;
+}
+
+/* True if `variant` ("pool/fft", "serial") runs on backend `name`. */
+static bool variant_on(const char *variant, const char *name)
+{
+    size_t len = strcspn(variant, "/");
+
+    return strlen(name) == len && strncmp(variant, name, len) == 0;
+}
+
+/*
+ * The forced series that runs what the auto series a chose at size i (its
+ * forced twin), or n_series if there is none: serial for serial, cpu/T for
+ * the pool with T threads, gpu for OpenCL. The algorithm is fixed by the
+ * sweep's algo; without one the variants must match too.
+ */
+static size_t forced_twin(const struct sweep *s, size_t i, size_t a)
+{
+    const struct result *ar = res_at(s, i, a);
+    size_t m;
+
+    if (!ar->ok)
+        return s->n_series;
+    for (m = 0; m < s->n_series; m++) {
+        const struct series *se = &s->series[m];
+        const struct result *b = res_at(s, i, m);
+        bool same;
+
+        if (!b->ok)
+            continue;
+        if (se->dev == DEV_SERIAL)
+            same = variant_on(ar->variant, "serial");
+        else if (se->dev == DEV_CPU)
+            same = variant_on(ar->variant, "pool") &&
+                   ar->chosen_threads == se->threads;
+        else if (se->dev == DEV_GPU)
+            same = variant_on(ar->variant, "opencl");
+        else
+            same = false;
+        if (same && (s->algo || strcmp(b->variant, ar->variant) == 0))
+            return m;
+    }
+    return s->n_series;
+}
+
+/*
+ * The worst ratios of the auto series a over the best forced series: auto's
+ * own median (decision plus run-to-run noise between two timings of one
+ * configuration), and its forced twin's (the decision alone).
+ */
+static void print_auto_ratios(FILE *f, const char *prefix,
+                              const struct sweep *s, size_t a)
+{
+    double worst = 0.0;
+    size_t worst_i = 0;
+    size_t worst_best = 0;
+    double worst_pick = 0.0;
+    size_t pick_i = 0;
+    size_t pick_best = 0;
+    size_t pick_twin = 0;
+    size_t n_twins = 0;
+    size_t n_auto = 0;
+    size_t i;
+
+    for (i = 0; i < s->n_sizes; i++) {
+        const struct result *ar = res_at(s, i, a);
+        size_t best = best_forced(s, i);
+        size_t twin = forced_twin(s, i, a);
+        double best_s;
+
+        if (!ar->ok || best == s->n_series)
+            continue;
+        n_auto++;
+        best_s = res_at(s, i, best)->median_s;
+        if (ar->median_s / best_s > worst) {
+            worst = ar->median_s / best_s;
+            worst_i = i;
+            worst_best = best;
+        }
+        if (twin == s->n_series)
+            continue;
+        n_twins++;
+        if (res_at(s, i, twin)->median_s / best_s > worst_pick) {
+            worst_pick = res_at(s, i, twin)->median_s / best_s;
+            pick_i = i;
+            pick_best = best;
+            pick_twin = twin;
+        }
+    }
+    if (worst > 0) {
+        char name[32];
+
+        series_name(&s->series[worst_best], name, sizeof(name));
+        fprintf(f,
+                "%s  auto/best-forced worst ratio %.2f at size %zu "
+                "(best there: %s)\n",
+                prefix, worst, s->sizes[worst_i], name);
+    }
+    if (worst_pick > 0) {
+        char name[32];
+        char twin[32];
+
+        series_name(&s->series[pick_best], name, sizeof(name));
+        series_name(&s->series[pick_twin], twin, sizeof(twin));
+        fprintf(f,
+                "%s  auto pick/best-forced worst ratio %.2f at size %zu "
+                "(auto picked %s, best there: %s; twin at %zu of %zu "
+                "sizes)\n",
+                prefix, worst_pick, s->sizes[pick_i], twin, name, n_twins,
+                n_auto);
+    } else if (n_auto > 0) {
+        fprintf(f,
+                "%s  auto pick/best-forced: no forced series runs what auto "
+                "picked\n",
+                prefix);
+    }
+}
+
+/* Prints the crossover sizes and the auto ratios of one sweep. */
 static void print_summary(FILE *f, const char *prefix, const struct sweep *s)
 {
     size_t serial = s->n_series;
@@ -932,44 +1267,8 @@ static void print_summary(FILE *f, const char *prefix, const struct sweep *s)
         fprintf(f, "\n");
     }
     for (j = 0; j < s->n_series; j++) {
-        double worst = 0.0;
-        size_t worst_i = 0;
-        size_t worst_best = 0;
-
-        if (s->series[j].dev != DEV_AUTO)
-            continue;
-        for (i = 0; i < s->n_sizes; i++) {
-            const struct result *a = res_at(s, i, j);
-            double best = INFINITY;
-            size_t best_j = 0;
-            size_t m;
-
-            for (m = 0; m < s->n_series; m++) {
-                const struct result *b = res_at(s, i, m);
-                enum device_kind d = s->series[m].dev;
-
-                if (d == DEV_AUTO || d == DEV_FFTW || !b->ok)
-                    continue;
-                if (b->median_s < best) {
-                    best = b->median_s;
-                    best_j = m;
-                }
-            }
-            if (a->ok && isfinite(best) && a->median_s / best > worst) {
-                worst = a->median_s / best;
-                worst_i = i;
-                worst_best = best_j;
-            }
-        }
-        if (worst > 0) {
-            char name[32];
-
-            series_name(&s->series[worst_best], name, sizeof(name));
-            fprintf(f,
-                    "%s  auto/best-forced worst ratio %.2f at size %zu "
-                    "(best there: %s)\n",
-                    prefix, worst, s->sizes[worst_i], name);
-        }
+        if (s->series[j].dev == DEV_AUTO)
+            print_auto_ratios(f, prefix, s, j);
     }
 }
 
@@ -1016,8 +1315,7 @@ static int run_sweep(const struct sweep_opts *o, FILE *csv, bool header,
         size_param = "samples";
     if (hetero_kernel_n_inputs(k)) {
         enum hetero_dtype dt = hetero_dtype_from_name(o->dtype);
-        const char *text =
-            o->shape ? o->shape : hetero_kernel_default_shape(k);
+        const char *text = o->shape ? o->shape : hetero_kernel_default_shape(k);
 
         if (dt == HETERO_DTYPE_NONE)
             usage_error("--dtype '%s': unknown", o->dtype);
@@ -1052,25 +1350,9 @@ static int run_sweep(const struct sweep_opts *o, FILE *csv, bool header,
             }
             continue;
         }
-        for (j = 0; j < s->n_series; j++) {
-            struct result *r = &s->res[i * s->n_series + j];
-            char what[96];
-            char name[32];
-
-            series_name(&s->series[j], name, sizeof(name));
-            snprintf(what, sizeof(what), "%s%s%s %s size %zu", o->kernel,
-                     s->algo ? "/" : "", s->algo ? s->algo : "", name,
-                     s->sizes[i]);
-            progress((double)(i * s->n_series + j) /
-                         (double)(s->n_sizes * s->n_series),
-                     what);
-            snprintf(r->shape, sizeof(r->shape), "%s", p.shape);
-            if (s->series[j].dev == DEV_FFTW)
-                measure_fftw(s, o, &s->series[j], &p, r);
-            else
-                measure_hetero(ctx, k, o, s, &s->series[j], &p, r);
-            csv_row(csv, s, &s->series[j], s->sizes[i], r);
-        }
+        measure_point(ctx, k, o, s, i, &p);
+        for (j = 0; j < s->n_series; j++)
+            csv_row(csv, s, &s->series[j], s->sizes[i], res_at(s, i, j));
         point_free(&p);
     }
     progress_done();
@@ -1144,6 +1426,8 @@ int main(int argc, char **argv)
         { "threads", required_argument, NULL, 'j' },
         { "repeat", required_argument, NULL, 'r' },
         { "max-time", required_argument, NULL, 'M' },
+        { "target-time", required_argument, NULL, 'T' },
+        { "max-repeat", required_argument, NULL, 'R' },
         { "csv", required_argument, NULL, 'o' },
         { "param", required_argument, NULL, 'p' },
         { "algo", required_argument, NULL, 'a' },
@@ -1164,6 +1448,7 @@ int main(int argc, char **argv)
     const char *suite = NULL;
     const char *out_dir = ".";
     bool repeat_given = false;
+    bool target_given = false;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     FILE *csv = stdout;
     int c;
@@ -1175,6 +1460,8 @@ int main(int argc, char **argv)
     o.threads = default_threads;
     o.dtype = "f64";
     o.repeat = 7;
+    o.max_repeat = 41;
+    o.target_time = 0.25;
     o.seed = 42;
     o.params = params;
     opterr = 0;
@@ -1199,15 +1486,18 @@ int main(int argc, char **argv)
                 usage_error("--repeat: at most 100000");
             repeat_given = true;
             break;
-        case 'M': {
-            char *end;
-
-            errno = 0;
-            o.max_time = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o.max_time >= 0))
-                usage_error("--max-time '%s': expected seconds", optarg);
+        case 'M':
+            o.max_time = parse_seconds("--max-time", optarg);
             break;
-        }
+        case 'T':
+            o.target_time = parse_seconds("--target-time", optarg);
+            target_given = true;
+            break;
+        case 'R':
+            o.max_repeat = (long)parse_size("--max-repeat", optarg);
+            if (o.max_repeat > 100000)
+                usage_error("--max-repeat: at most 100000");
+            break;
         case 'o':
             csv_path = optarg;
             break;
@@ -1261,6 +1551,8 @@ int main(int argc, char **argv)
         usage_error("unexpected argument '%s'", argv[optind]);
     if (o.quick && !repeat_given)
         o.repeat = 3;
+    if (o.quick && !target_given)
+        o.target_time = 0;
     progress_on = isatty(STDERR_FILENO) != 0;
     if (suite) {
         if (o.kernel || o.sweep || csv_path)

@@ -12,6 +12,10 @@ Definitions (the same as hetero-bench's summary):
       serial's at that size and at every larger size of the sweep;
   auto ratio at a size: auto's median / the best median among the forced
       devices (serial, cpu at every thread count, gpu) at that size;
+  pick ratio at a size: the median of auto's forced twin (the forced series
+      running what auto chose: serial, cpu/T for the pool with T threads,
+      gpu for OpenCL; without a fixed algo the variants must match too) /
+      that best median;
   speedup over a peer: the peer's median / libhetero auto's median.
 """
 import argparse
@@ -220,13 +224,49 @@ class Sweep:
         b = self.best_forced(n)
         return a / b[1] if a is not None and b else None
 
-    def worst_auto(self):
+    def twin(self, n):
+        """The forced series that runs what auto chose at n, or None."""
+        r = self.row.get(("auto", n))
+        if not r or not r["variant"]:
+            return None
+        backend = r["variant"].split("/")[0]
+        if backend == "serial":
+            s = "serial"
+        elif backend == "pool":
+            s = "cpu/" + r["chosen_threads"]
+        elif backend == "opencl":
+            s = "gpu"
+        else:
+            return None
+        t = self.row.get((s, n))
+        if not t or self.m(s, n) is None:
+            return None
+        if not self.algo and t["variant"] != r["variant"]:
+            return None
+        return s
+
+    def pick_ratio(self, n):
+        s = self.twin(n)
+        b = self.best_forced(n)
+        return self.m(s, n) / b[1] if s is not None and b else None
+
+    def worst_of(self, ratio):
         worst = None
         for n in self.sizes:
-            r = self.auto_ratio(n)
+            r = ratio(n)
             if r is not None and (worst is None or r > worst[1]):
                 worst = (n, r)
         return worst
+
+    def worst_auto(self):
+        return self.worst_of(self.auto_ratio)
+
+    def worst_pick(self):
+        return self.worst_of(self.pick_ratio)
+
+    def rounds(self):
+        """The timed runs per series and size (None for old CSVs)."""
+        return [int(r["rounds"]) for r in self.rows if r.get("rounds")]
 
 
 def load_sweeps(results):
@@ -345,7 +385,9 @@ def section(sw, peers, plots_rel):
     forced = [s for s in sw.series if s.split("/")[0] in FORCED
               and sw.available(s)]
     worst = sw.worst_auto()
-    head = ["size"] + forced + ["auto", "auto chose", "auto / best"]
+    worst_pick = sw.worst_pick()
+    head = ["size"] + forced + ["auto", "auto chose", "auto / best",
+                                "auto's pick (forced) / best"]
     rows = []
     for n in sw.sizes:
         r = [fmt_size(n)]
@@ -357,19 +399,22 @@ def section(sw, peers, plots_rel):
             r.append(t)
         r.append(fmt_t(sw.m("auto", n)))
         r.append(auto_choice(sw, n))
-        ratio = sw.auto_ratio(n)
-        txt = "%.2f" % ratio if ratio is not None else "–"
-        if worst and n == worst[0]:
-            txt = "**%s (worst)**" % txt
-        r.append(txt)
+        for ratio, w in ((sw.auto_ratio(n), worst),
+                         (sw.pick_ratio(n), worst_pick)):
+            txt = "%.2f" % ratio if ratio is not None else "–"
+            if w and n == w[0]:
+                txt = "**%s (worst)**" % txt
+            r.append(txt)
         rows.append(r)
     unavailable = [s for s in sw.series if not sw.available(s)]
     L.append("Median times (best forced device in bold), what auto chose, "
-             "and auto's time over the best forced device's%s:\n"
+             "auto's time over the best forced device's, and the time of "
+             "the forced device running auto's choice over the best%s:\n"
              % ((" (%s: unavailable, no rows)" % ", ".join(unavailable))
                 if unavailable else ""))
     L.append(md_table(head, rows,
-                      ["---:"] * (len(forced) + 2) + [":---", "---:"]))
+                      ["---:"] * (len(forced) + 2) + [":---", "---:",
+                                                      "---:"]))
     L.append("")
     calib = {r["calibrated"] for r in sw.rows
              if r["device"] == "auto" and r["calibrated"]}
@@ -409,6 +454,7 @@ def summary_rows(sweeps, peers):
         cx = ", ".join("%s: %s" % (s, cross_text(sw, s)) for s in cpus)
         gpu = cross_text(sw, "gpu") if "gpu" in sw.series else "–"
         worst = sw.worst_auto()
+        worst_pick = sw.worst_pick()
         n = sw.sizes[-1]
         sp = sw.speedup("auto", n)
         pp = peers_for(sw, peers)
@@ -421,9 +467,46 @@ def summary_rows(sweeps, peers):
         rows.append([sw.title, cx, gpu,
                      "%.2f at %s" % (worst[1], fmt_size(worst[0]))
                      if worst else "–",
+                     "%.2f at %s" % (worst_pick[1], fmt_size(worst_pick[0]))
+                     if worst_pick else "–",
                      "%.2f×" % sp if sp else "–",
                      "; ".join(vs) or "–"])
     return rows
+
+
+def interleaved(sweeps):
+    """True if the CSVs come from the rounds of hetero-bench (rounds
+    column); older ones timed each series on its own."""
+    return any(sw.rounds() for sw in sweeps)
+
+
+def method_timing(sweeps, info):
+    """The Method item on how hetero-bench times a size."""
+    head = ("- `hetero-bench --suite all` (bench/hetero_bench.c, public API "
+            "only): at each size the inputs are generated once (seeded), ")
+    tail = ("the tables give medians. `cpu/T` is the pool forced to T "
+            "threads, `gpu` the OpenCL device, `auto` the cost model's "
+            "choice (device, algorithm and threads) after `hetero-run "
+            "--calibrate --quick`.")
+    if not interleaved(sweeps):
+        return (head + "then each device is planned (`plan_s`), run once "
+                "untimed, and timed %s times; " % info.get("repeat", "7")
+                + tail)
+    rounds = [n for sw in sweeps for n in sw.rounds()]
+    if min(rounds) == max(rounds):
+        count = "%d rounds at every size; " % min(rounds)
+    else:
+        count = ("at least %s rounds, and more while the size's timed runs "
+                 "total less than 0.25 s, up to 41 (here %d to %d rounds "
+                 "per size); " % (info.get("repeat", "7"), min(rounds),
+                                  max(rounds)))
+    return (head + "then every device is planned (`plan_s`) and run once "
+            "untimed, then all are timed in interleaved rounds: each runs "
+            "once per round, in an order that changes every round (it "
+            "starts one device further on each round, and every few rounds "
+            "steps through the devices with another stride), so the "
+            "machine's slow phases hit every device alike and no device "
+            "always runs right after the same one. " + count + tail)
 
 
 def first_gpu_plan(sweeps):
@@ -455,9 +538,15 @@ def caveats(sweeps, info):
                  "bad point can move a crossover or an auto ratio. Re-run "
                  "`scripts/bench.sh` on a quiet machine for firm numbers."
                  % load)
-    L.append("- auto / best below 1.00 is noise: auto and the forced "
-             "devices are timed one after the other at each size, not "
-             "interleaved.")
+    if interleaved(sweeps):
+        L.append("- auto / best below 1.00 is noise: auto and its forced "
+                 "twin run the same code, timed in the same rounds but "
+                 "not at the same moment; auto's pick / best does not "
+                 "have that noise.")
+    else:
+        L.append("- auto / best below 1.00 is noise: auto and the forced "
+                 "devices are timed one after the other at each size, not "
+                 "interleaved.")
     gpu_missing = [sw.title for sw in sweeps
                    if "gpu" in sw.series and not sw.available("gpu")]
     if gpu_missing:
@@ -537,20 +626,21 @@ def main():
     L.append(md_table(["", ""], mrows, [":---", ":---"]))
     L.append("")
     L.append("## Method\n")
+    L.append(method_timing(sweeps, info))
     L.append(
-        "- `hetero-bench --suite all` (bench/hetero_bench.c, public API "
-        "only): at each size the inputs are generated once (seeded), then "
-        "each device is planned (`plan_s`), run once untimed, and timed "
-        "%s times; the tables give medians. `cpu/T` is the pool forced to "
-        "T threads, `gpu` the OpenCL device, `auto` the cost model's "
-        "choice (device, algorithm and threads) after `hetero-run "
-        "--calibrate --quick`.\n"
         "- Crossover of a series: the smallest size from which its median "
         "beats serial's at that size *and every larger size* of the sweep. "
         "The comparison is strict, so where two variants run the same code "
         "(serial vs cpu/1) a percent of noise decides it.\n"
         "- auto / best: auto's median over the best forced device's "
-        "(serial, cpu/T, gpu) at the same size; 1.00 is a perfect choice.\n"
+        "(serial, cpu/T, gpu) at the same size; 1.00 is a perfect choice. "
+        "It includes the run-to-run noise between two timings of the same "
+        "configuration: auto's runs and the forced runs of what it chose.\n"
+        "- auto's pick (forced) / best: the median of the forced device "
+        "that runs what auto chose (serial, cpu/T with auto's thread "
+        "count, or gpu) over the best forced median: the cost of the "
+        "decision alone, measured on the forced timings only; 1.00 when "
+        "auto picked the best, – where no forced series runs its choice.\n"
         "- Peers (bench/peers.py, median of up to 5 runs after one untimed "
         "run): numpy/scipy called directly, and `multiprocessing.Pool(2)` "
         "code as tutorials write it (`pool.map` over the batch items or "
@@ -559,15 +649,15 @@ def main():
         "fft2 also has FFTW's own threaded plan (2 threads, FFTW_MEASURE, "
         "one batched c2c plan) timed inside hetero-bench.\n"
         "- OPENBLAS_CORETYPE, when set, only changes numpy.linalg.det "
-        "(OpenBLAS LU); the value of this run is in the table above.\n"
-        % info.get("repeat", "7"))
+        "(OpenBLAS LU); the value of this run is in the table above.\n")
     L.append("## Summary\n")
     L.append(md_table(
         ["kernel", "cpu crossover", "gpu crossover", "worst auto / best",
+         "worst pick / best",
          "auto speedup over serial at the largest size",
          "auto vs peers at the largest size (peer / auto)"],
         summary_rows(sweeps, peers),
-        [":---", ":---", "---:", "---:", "---:", ":---"]))
+        [":---", ":---", "---:", "---:", "---:", "---:", ":---"]))
     L.append("")
     L.extend(caveats(sweeps, info))
     for sw in sweeps:
