@@ -5,7 +5,10 @@
  * device) the model is t(w) = a + b * w with w = flops + bytes / 4
  * (hetero__work_units), fitted by hetero_calibrate() on medians of repeated
  * runs at several sizes, weighted to minimise relative error. Measured
- * executions refine a fitted entry through a bounded correction factor.
+ * executions refine a fitted entry through bounded correction factors kept
+ * per size (struct correction): a run corrects predictions near its own
+ * size only, so one size's surprise (a slow phase, a cache step the
+ * calibration missed) does not move the choice at sizes far from it.
  * Without an entry the built-in defaults below are used and the prediction
  * says calibrated = false: they are conservative (parallelism and OpenCL
  * carry a real overhead), so an uncalibrated library never pays for
@@ -49,6 +52,22 @@
 #define DEF_CL_FLOP_RATE 4e9
 #define DEF_PCIE_RATE 8e9
 
+/* Online correction of one size: log of (measured / predicted), averaged
+ * with weight CORR_STEP per run; applies with full weight at that size and
+ * fading to none at CORR_REACH (in log w) from it. The least recently
+ * updated one is replaced when all are taken. */
+#define N_CORRECTIONS 8
+#define CORR_STEP 0.2
+#define CORR_SAME 0.22    /* log(1.25): the same size */
+#define CORR_REACH 0.693  /* log(2) */
+#define CORR_MAX 1.386    /* log(4): the factor stays within [1/4, 4] */
+
+struct correction {
+    double lw;
+    double lr;
+    unsigned long long used;
+};
+
 struct entry {
     char kernel[NAME_MAX_];
     unsigned kversion;
@@ -61,7 +80,10 @@ struct entry {
     size_t npoints;
     double pw[HETERO__COST_MAX_POINTS]; /* calibration medians (w, t) */
     double pt[HETERO__COST_MAX_POINTS];
-    double scale; /* online correction, 1 after calibration */
+    /* Online corrections, empty after calibration or loading. */
+    struct correction corr[N_CORRECTIONS];
+    size_t n_corr;
+    unsigned long long corr_clock;
 };
 
 struct model {
@@ -276,6 +298,65 @@ static double entry_time(const struct entry *e, double w)
     }
 }
 
+/* The online correction factor at work w: the nearest correction's,
+ * fading linearly (in log w) to 1 at CORR_REACH. */
+static double correction_at(const struct entry *e, double w)
+{
+    const struct correction *best = NULL;
+    double lw;
+    double d = CORR_REACH;
+    size_t i;
+
+    if (e->n_corr == 0 || !(w > 0.0))
+        return 1.0;
+    lw = log(w);
+    for (i = 0; i < e->n_corr; i++) {
+        double di = fabs(e->corr[i].lw - lw);
+
+        if (di < d) {
+            d = di;
+            best = &e->corr[i];
+        }
+    }
+    return best ? exp(best->lr * (1.0 - d / CORR_REACH)) : 1.0;
+}
+
+/* Folds one run's log(measured / predicted) into the correction of its
+ * size, clamped so that one absurd run moves it a bounded step. */
+static void correction_add(struct entry *e, double lw, double lr)
+{
+    struct correction *c = NULL;
+    size_t i;
+
+    if (!isfinite(lr))
+        return;
+    if (lr > CORR_MAX)
+        lr = CORR_MAX;
+    if (lr < -CORR_MAX)
+        lr = -CORR_MAX;
+    for (i = 0; i < e->n_corr; i++) {
+        if (fabs(e->corr[i].lw - lw) < CORR_SAME) {
+            c = &e->corr[i];
+            break;
+        }
+    }
+    if (!c) {
+        if (e->n_corr < N_CORRECTIONS) {
+            c = &e->corr[e->n_corr++];
+        } else {
+            c = &e->corr[0];
+            for (i = 1; i < e->n_corr; i++) {
+                if (e->corr[i].used < c->used)
+                    c = &e->corr[i];
+            }
+        }
+        c->lw = lw;
+        c->lr = 0.0;
+    }
+    c->lr += CORR_STEP * (lr - c->lr);
+    c->used = ++e->corr_clock;
+}
+
 void hetero__cost_predict(hetero_context *ctx, const struct hetero_kernel *k,
                           const struct hetero_variant *v, size_t threads,
                           const char *device, bool unified,
@@ -292,10 +373,12 @@ void hetero__cost_predict(hetero_context *ctx, const struct hetero_kernel *k,
         pthread_mutex_lock(&m->lock);
         e = find(m, k, v, threads, dev);
         if (e) {
-            double t = entry_time(e, hetero__work_units(w)) * e->scale;
+            double wu = hetero__work_units(w);
+            double f = correction_at(e, wu);
+            double t = entry_time(e, wu) * f;
 
             p->calibrated = true;
-            p->overhead_s = e->a * e->scale < t ? e->a * e->scale : t;
+            p->overhead_s = e->a * f < t ? e->a * f : t;
             p->compute_s = t - p->overhead_s;
             /* Calibration timed end to end: transfers are inside. */
             p->transfer_s = 0.0;
@@ -321,19 +404,14 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
     device_key(v, device, dev, sizeof(dev));
     pthread_mutex_lock(&m->lock);
     e = find(m, k, v, threads, dev);
-    if (e) {
+    if (e && hetero__work_units(w) > 0.0) {
         /* Against what predict() uses (the measured points, not only the
          * line): the factor then corrects only the model's error. */
-        double raw = entry_time(e, hetero__work_units(w));
-        double r = raw > 0.0 ? seconds / raw : 1.0;
+        double wu = hetero__work_units(w);
+        double raw = entry_time(e, wu);
 
-        /* Slow, bounded drift: one noisy sample moves it by at most 20%
-         * of the way, and the factor stays within [1/4, 4]. */
-        if (r > 4.0)
-            r = 4.0;
-        if (r < 0.25)
-            r = 0.25;
-        e->scale = 0.8 * e->scale + 0.2 * r;
+        if (raw > 0.0)
+            correction_add(e, log(wu), log(seconds / raw));
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -492,7 +570,6 @@ static int parse_line(const char *line, struct entry *e)
     if (!(e->a >= 0.0) || !(e->b >= 0.0) || !isfinite(e->a) ||
         !isfinite(e->b) || e->threads == 0 || e->threads > 4096)
         return -1;
-    e->scale = 1.0;
     return 0;
 }
 
@@ -598,7 +675,7 @@ int hetero__cost_set(hetero_context *ctx, const struct hetero_kernel *k,
                                                    : HETERO__COST_MAX_POINTS;
     memcpy(e->pw, w, e->npoints * sizeof(*w));
     memcpy(e->pt, t, e->npoints * sizeof(*t));
-    e->scale = 1.0;
+    e->n_corr = 0;
     pthread_mutex_unlock(&m->lock);
     return 0;
 }
