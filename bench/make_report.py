@@ -30,6 +30,10 @@ import subprocess
 FORCED = ("serial", "cpu", "gpu")
 
 
+TARGET_RATIO = 1.10
+TARGET_ABS_S = 5e-6
+
+
 def fnum(s):
     try:
         return float(s)
@@ -250,6 +254,28 @@ class Sweep:
         b = self.best_forced(n)
         return self.m(s, n) / b[1] if s is not None and b else None
 
+    def within_target(self, n, series):
+        """The issue's acceptance test at size n: `series` (auto, or the
+        forced twin of its pick) within 10% or 5 us, whichever is larger,
+        of the best forced median. None when it cannot be judged."""
+        if series is None:
+            return None
+        a = self.m(series, n)
+        b = self.best_forced(n)
+        if a is None or not b:
+            return None
+        return a <= max(b[1] * TARGET_RATIO, b[1] + TARGET_ABS_S)
+
+    def target_count(self, pick):
+        """(sizes within the target, sizes judged) for auto or its pick."""
+        ok = judged = 0
+        for n in self.sizes:
+            w = self.within_target(n, self.twin(n) if pick else "auto")
+            if w is not None:
+                judged += 1
+                ok += w
+        return ok, judged
+
     def worst_of(self, ratio):
         worst = None
         for n in self.sizes:
@@ -464,11 +490,14 @@ def summary_rows(sweeps, peers):
             t = d.get(n)
             if t and a:
                 vs.append("%s %.2f×" % (impl, t / a))
+        ta = sw.target_count(False)
+        tp = sw.target_count(True)
         rows.append([sw.title, cx, gpu,
                      "%.2f at %s" % (worst[1], fmt_size(worst[0]))
                      if worst else "–",
                      "%.2f at %s" % (worst_pick[1], fmt_size(worst_pick[0]))
                      if worst_pick else "–",
+                     "%d/%d · %d/%d" % (ta + tp),
                      "%.2f×" % sp if sp else "–",
                      "; ".join(vs) or "–"])
     return rows
@@ -641,6 +670,10 @@ def main():
         "count, or gpu) over the best forced median: the cost of the "
         "decision alone, measured on the forced timings only; 1.00 when "
         "auto picked the best, – where no forced series runs its choice.\n"
+        "- Target (issue 5's acceptance): auto's median within 10% or 5 µs, "
+        "whichever is larger, of the best forced device's at every size. "
+        "\"sizes within target\" counts the sizes that meet it, for auto's "
+        "own timing and for its pick timed on the forced twin.\n"
         "- Peers (bench/peers.py, median of up to 5 runs after one untimed "
         "run): numpy/scipy called directly, and `multiprocessing.Pool(2)` "
         "code as tutorials write it (`pool.map` over the batch items or "
@@ -654,10 +687,11 @@ def main():
     L.append(md_table(
         ["kernel", "cpu crossover", "gpu crossover", "worst auto / best",
          "worst pick / best",
+         "sizes within target (auto · pick)",
          "auto speedup over serial at the largest size",
          "auto vs peers at the largest size (peer / auto)"],
         summary_rows(sweeps, peers),
-        [":---", ":---", "---:", "---:", "---:", "---:", ":---"]))
+        [":---", ":---", "---:", "---:", "---:", "---:", "---:", ":---"]))
     L.append("")
     L.extend(caveats(sweeps, info))
     for sw in sweeps:

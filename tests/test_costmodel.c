@@ -80,6 +80,12 @@ static void test_costmodel_fit_recovers_coefficients(void **state)
             assert_true(keep[i] == (i != 4));
         assert_int_equal(hetero__cost_fit(w, t, 6, &a, &b), 0);
         assert_true(fabs(b / 2.5e-10 - 1.0) > 0.05);
+        /* a point faster than the line is never rejected */
+        for (i = 0; i < 6; i++)
+            t[i] = (5e-6 + 2.5e-10 * w[i]) * (i == 4 ? 0.4 : 1.0);
+        assert_int_equal(hetero__cost_fit_robust(w, t, 6, &a, &b, keep), 0);
+        for (i = 0; i < 6; i++)
+            assert_true(keep[i]);
         /* noise of a few percent is not an outlier */
         for (i = 0; i < 6; i++)
             t[i] = (5e-6 + 2.5e-10 * w[i]) * (i % 2 ? 1.1 : 0.9);
@@ -90,6 +96,23 @@ static void test_costmodel_fit_recovers_coefficients(void **state)
         t[1] *= 3.0;
         assert_int_equal(hetero__cost_fit_robust(w, t, 3, &a, &b, keep), 0);
         assert_true(keep[0] && keep[1] && keep[2]);
+    }
+    /* cleaning the points for interpolation */
+    {
+        double cw[5] = { 1, 2, 4, 8, 16 };
+        double ct[5] = { 1, 5, 4, 8, 16 }; /* 2 slower than 4 */
+        double sw[5] = { 1, 2, 4, 8, 16 };
+        double st[5] = { 1, 2, 8, 8.5, 16 }; /* a spike at 4 */
+        double kw[5] = { 1, 2, 4, 8, 16 };
+        double kt[5] = { 1, 2, 4, 16, 32 }; /* a real step: kept */
+
+        assert_int_equal(hetero__cost_clean_points(cw, ct, 5), 4);
+        assert_true(cw[1] == 4 && ct[1] == 4 && ct[3] == 16);
+        assert_int_equal(hetero__cost_clean_points(sw, st, 5), 4);
+        assert_true(sw[2] == 8 && st[2] == 8.5);
+        assert_int_equal(hetero__cost_clean_points(kw, kt, 5), 5);
+        assert_true(kt[3] == 16);
+        assert_int_equal(hetero__cost_clean_points(kw, kt, 1), 1);
     }
     /* bad input */
     assert_int_equal(hetero__cost_fit(w, t, 1, &a, &b), HETERO_EINVAL);

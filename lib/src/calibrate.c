@@ -11,7 +11,10 @@
  * the median of R runs (outliers cannot move a median). At each size the
  * candidates' runs are interleaved in rotated rounds, so a slow phase of a
  * shared machine hits all of them alike and cannot flip a comparison. Each candidate's
- * (work, median) points are fitted with hetero__cost_fit and published;
+ * (work, median) points are fitted with hetero__cost_fit_robust (a point
+ * far slower than the line is left out of the fit) and published after
+ * hetero__cost_clean_points (more work never takes less time; lone spikes
+ * are dropped), which the predictions interpolate;
  * the file is saved once at the end. Kernels without inputs (mcpi) scale
  * their first numeric parameter instead of a shape.
  */
@@ -309,11 +312,9 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         struct cal_cand *c = &cands[i];
         double w[MAX_SIZES];
         double tt[MAX_SIZES];
-        bool keep[MAX_SIZES];
         double a;
         double b;
         size_t j;
-        size_t m = 0;
 
         if (c->n < 2)
             continue;
@@ -321,16 +322,9 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             w[j] = c->pts[j].w;
             tt[j] = c->pts[j].t;
         }
-        if (hetero__cost_fit_robust(w, tt, c->n, &a, &b, keep) != 0)
+        if (hetero__cost_fit_robust(w, tt, c->n, &a, &b, NULL) != 0)
             continue;
-        /* A rejected point must not steer the interpolation either. */
-        for (j = 0; j < c->n; j++) {
-            if (!keep[j])
-                continue;
-            w[m] = w[j];
-            tt[m++] = tt[j];
-        }
-        c->n = m;
+        c->n = hetero__cost_clean_points(w, tt, c->n);
         {
 #if HETERO_WITH_OPENCL
             const char *dev = NULL;

@@ -489,8 +489,8 @@ int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
     if (ret || n < 4 || n > HETERO__COST_MAX_POINTS)
         return ret;
     for (i = 0; i < n; i++) {
-        res[i] = fabs(t[i] - (*a + *b * w[i])) / t[i];
-        sorted[i] = res[i];
+        res[i] = (t[i] - (*a + *b * w[i])) / t[i];
+        sorted[i] = fabs(res[i]);
     }
     qsort(sorted, n, sizeof(sorted[0]), cmp_residual);
     limit = 3.0 * 1.4826 *
@@ -525,6 +525,35 @@ int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
             keep[i] = !out[i];
     }
     return ret;
+}
+
+size_t hetero__cost_clean_points(double *w, double *t, size_t n)
+{
+    size_t i;
+    size_t m;
+
+    if (n < 2)
+        return n;
+    for (i = n - 1; i-- > 0;) {
+        if (t[i] > t[i + 1])
+            t[i] = t[i + 1];
+    }
+    /* Spikes: compare with the neighbours still kept. */
+    m = 1;
+    for (i = 1; i + 1 < n; i++) {
+        double x0 = log(w[m - 1]);
+        double x1 = log(w[i + 1]);
+        double f = x1 > x0 ? (log(w[i]) - x0) / (x1 - x0) : 0.5;
+        double chord = exp(log(t[m - 1]) + f * (log(t[i + 1]) - log(t[m - 1])));
+
+        if (t[i] > 1.6 * chord)
+            continue;
+        w[m] = w[i];
+        t[m++] = t[i];
+    }
+    w[m] = w[n - 1];
+    t[m++] = t[n - 1];
+    return m;
 }
 
 static int parse_line(const char *line, struct entry *e)

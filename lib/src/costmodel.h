@@ -42,12 +42,21 @@ int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
                      double *b);
 
 /* As hetero__cost_fit, then rejects outliers and fits again: with n >= 4
- * points, a point whose relative residual is both over 25% and over 3
- * robust standard deviations (1.4826 * the median absolute residual) of
- * the first fit is left out. keep[i] (if keep is not NULL) says whether
+ * points, a point slower than the first fit by both over 25% and over 3
+ * robust standard deviations (1.4826 * the median absolute residual) is
+ * left out. Only slow ones: noise on a shared machine inflates times, and
+ * a point faster than the line is more likely a real cache effect. keep[i] (if keep is not NULL) says whether
  * point i was kept. At most n / 4 points are rejected, the worst first. */
 int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
                             double *a, double *b, bool *keep);
+
+/* Cleans measured points (w ascending) in place before they are used for
+ * interpolation, and returns how many are left: a time above a later
+ * (larger) one is lowered to it (more work never takes less time; the
+ * smaller size was measured in a slow phase), then an interior point more
+ * than 1.6x above the log-log chord of its two neighbours is dropped (a
+ * spike, where a step would show on several points). */
+size_t hetero__cost_clean_points(double *w, double *t, size_t n);
 
 #define HETERO__COST_MAX_POINTS 12
 
