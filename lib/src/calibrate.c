@@ -5,18 +5,26 @@
  * (its hetero-run --shape default) is swept over sizes spaced geometrically
  * from 1 to its default value, a family of sizes the kernel is really used
  * at. A candidate stops growing once a point would take several times the
- * per-point limit (the fitted line extrapolates it). Every candidate the dispatcher could pick — serial, the pool on
- * each thread count 1..T, every algorithm, the OpenCL device — is planned
- * with the matching FORCE flag and timed: one warm-up run thrown away, then
- * the median of R runs (outliers cannot move a median). At each size the
- * candidates' runs are interleaved in rotated rounds, so a slow phase of a
- * shared machine hits all of them alike and cannot flip a comparison. Each candidate's
- * (work, median) points are fitted with hetero__cost_fit_robust (a point
- * far slower than the line is left out of the fit) and published after
- * hetero__cost_clean_points (more work never takes less time; lone spikes
- * are dropped), which the predictions interpolate;
- * the file is saved once at the end. Kernels without inputs (mcpi) scale
- * their first numeric parameter instead of a shape.
+ * per-point limit (the fitted line extrapolates it). Every candidate the
+ * dispatcher could pick (serial, the pool on each thread count 1..T, every
+ * algorithm, the OpenCL device) is planned with the matching FORCE flag and
+ * timed: one warm-up run thrown away, then the median of R runs (outliers
+ * cannot move a median).
+ *
+ * A shared machine has slow phases (another process, a descheduled vCPU)
+ * that last longer than a point's runs, so: at each size the candidates'
+ * runs are interleaved in rotated rounds (a phase hits all of them alike
+ * and cannot flip a comparison), and the sizes are swept PASSES times for
+ * the candidates that use several cores (the pool on T > 1 threads,
+ * OpenCL), each point keeping the lowest of its passes' medians (noise
+ * only adds time; losing one of two cores for a while halves them).
+ *
+ * Each candidate's (work, time) points are fitted with
+ * hetero__cost_fit_robust (a point far slower than the line is left out of
+ * the fit) and published after hetero__cost_clean_points (more work never
+ * takes less time; lone spikes are dropped), which the predictions
+ * interpolate. The file is saved once at the end. Kernels without inputs
+ * (mcpi) scale their first numeric parameter instead of a shape.
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +40,8 @@
 #define MAX_SIZES HETERO__COST_MAX_POINTS
 #define MAX_ARR 4
 #define MAX_REPS 16
+/* Sweeps over the sizes; a point keeps the lowest of its passes' medians. */
+#define PASSES 2
 
 struct cal_point {
     double w;
@@ -47,6 +57,7 @@ struct cal_cand {
     bool stopped; /* grew too slow: larger sizes skipped */
     double last_size; /* leading size (or parameter) of the last point */
     bool failed;
+    int at[MAX_SIZES]; /* pts index of each size of the sweep, or -1 */
 };
 
 
@@ -155,6 +166,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     size_t prev0 = 0;
     double cur_size = 1.0;
     int nd = 0;
+    size_t step;
     size_t f;
     size_t i;
     size_t t;
@@ -205,7 +217,12 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         }
     }
 
-    for (f = 0; f < nf && ret == 0; f++) {
+    for (i = 0; i < n_cands; i++) {
+        for (f = 0; f < MAX_SIZES; f++)
+            cands[i].at[f] = -1;
+    }
+    for (step = 0; step < nf * PASSES && ret == 0; step++) {
+        size_t pass = step / nf;
         struct hetero_array in[MAX_ARR] = { { 0 } };
         struct hetero_array out[MAX_ARR] = { { 0 } };
         struct hetero_param param = { 0 };
@@ -214,6 +231,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         size_t shape[HETERO_MAX_NDIM];
         char what[128];
 
+        f = step % nf;
         if (k->n_inputs > 0) {
             scale_shape(base_shape, nd, factors[f], shape);
             if (f > 0 && shape[0] == prev0)
@@ -254,13 +272,23 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
 
             plans[i] = NULL;
             times[i][0] = 0.0;
-            if (c->stopped || c->failed)
+            if (c->failed)
                 continue;
-            /* Work grows at least linearly with the batch: a point that
-             * would take several times the limit is not worth its time
-             * (the fitted line extrapolates it). */
-            if (c->n > 0 &&
-                c->pts[c->n - 1].t * cur_size / c->last_size > 4 * slow) {
+            if (pass > 0) {
+                /* Later passes measure again what the first measured, for
+                 * the candidates that use several cores: a phase where one
+                 * of them is taken away is what they are exposed to. */
+                if (c->at[f] < 0 || (c->threads < 2 &&
+                                     c->v->backend != HETERO_BACKEND_OPENCL))
+                    continue;
+            } else if (c->stopped) {
+                continue;
+            } else if (c->n > 0 && c->pts[c->n - 1].t * cur_size /
+                                           c->last_size >
+                                       4 * slow) {
+                /* Work grows at least linearly with the batch: a point
+                 * that would take several times the limit is not worth
+                 * its time (the fitted line extrapolates it). */
                 c->stopped = true;
                 continue;
             }
@@ -270,9 +298,9 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                          c->v->algo ? "/" : "", c->v->algo ? c->v->algo : "",
                          c->threads);
                 progress(user,
-                         base + span * ((double)f * (double)n_cands +
+                         base + span * ((double)step * (double)n_cands +
                                         (double)i) /
-                                    ((double)nf * (double)n_cands),
+                                    ((double)(nf * PASSES) * (double)n_cands),
                          what);
             }
             if (prepare_cand(ctx, k, c, &call, &plans[i], &works[i]) != 0)
@@ -296,6 +324,16 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             med = reps % 2 ? times[i][reps / 2]
                            : 0.5 * (times[i][reps / 2 - 1] +
                                     times[i][reps / 2]);
+            if (pass > 0) {
+                /* Noise on a shared machine only adds time: of the passes'
+                 * medians, the lowest is the least disturbed. */
+                struct cal_point *pt = &c->pts[c->at[f]];
+
+                if (med < pt->t)
+                    pt->t = med;
+                continue;
+            }
+            c->at[f] = (int)c->n;
             c->pts[c->n].w = works[i];
             c->pts[c->n].t = med;
             c->n++;
