@@ -4,12 +4,16 @@
  * DESIGN: the leading (batch) dimension of a kernel's default workload
  * (its hetero-run --shape default) is swept over sizes spaced geometrically
  * from 1 to its default value, a family of sizes the kernel is really used
- * at. A candidate stops growing once a point would take several times the
- * per-point limit (the fitted line extrapolates it). Every candidate the
- * dispatcher could pick (serial, the pool on each thread count 1..T, every
- * algorithm, the OpenCL device) is planned with the matching FORCE flag and
- * timed: one warm-up run thrown away, then the median of R runs (outliers
- * cannot move a median).
+ * at: about one size per decade in quick mode, two in full mode, at least
+ * 5 (10). A candidate stops growing once its run takes longer than a
+ * per-point limit, unless it is a contender at that size (within
+ * CONTENDER of the best candidate: the choice there depends on it), and
+ * contenders stop at a higher limit; above their last point the fitted
+ * line extrapolates them. Every candidate the dispatcher could pick
+ * (serial, the pool on each thread count 1..T, every algorithm, the OpenCL
+ * device) is planned with the matching FORCE flag and timed: one warm-up
+ * run thrown away, then the median of R runs (outliers cannot move a
+ * median).
  *
  * A shared machine has slow phases (another process, a descheduled vCPU)
  * that last longer than a point's runs, so: at each size the candidates'
@@ -42,6 +46,8 @@
 #define MAX_REPS 16
 /* Sweeps over the sizes; a point keeps the lowest of its passes' medians. */
 #define PASSES 2
+/* A candidate within this factor of the best at a size is a contender. */
+#define CONTENDER 1.25
 
 struct cal_point {
     double w;
@@ -55,6 +61,8 @@ struct cal_cand {
     struct cal_point pts[MAX_SIZES];
     size_t n;
     bool stopped; /* grew too slow: larger sizes skipped */
+    bool contender; /* within CONTENDER of the best at its last size */
+    bool fresh;     /* measured at the current size */
     double last_size; /* leading size (or parameter) of the last point */
     bool failed;
     int at[MAX_SIZES]; /* pts index of each size of the sweep, or -1 */
@@ -151,10 +159,15 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
     /* Leading sizes geometrically spaced from 1 to the default workload's:
      * small sizes expose the overhead term, large ones the rate. */
     double factors[MAX_SIZES];
-    size_t nf = quick ? 5 : 10;
+    size_t nf;
     double max_size = 1.0;
-    /* A candidate whose run exceeds this stops growing. */
+    /* A candidate whose run exceeds `slow` stops growing unless it is a
+     * contender at that size (near the best: the choice there depends on
+     * it, and extrapolating it would decide by the fitted line alone);
+     * contenders stop past `limit`. */
     double slow = quick ? 0.05 : 0.5;
+    double limit = quick ? 0.12 : 1.0;
+    double best;
     int reps = quick ? 3 : 7;
     struct cal_cand *cands;
     hetero_plan **plans;
@@ -184,6 +197,12 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         max_size = strtod(k->params[0].default_value, NULL);
     if (!(max_size >= 1.0))
         max_size = 1.0;
+    /* About one size per decade (quick) or two, at least 5 (10). */
+    nf = (size_t)ceil(log10(max_size) - 1e-9) * (quick ? 1 : 2) + 1;
+    if (nf < (quick ? 5u : 10u))
+        nf = quick ? 5 : 10;
+    if (nf > MAX_SIZES)
+        nf = MAX_SIZES;
     for (f = 0; f < nf; f++)
         factors[f] = pow(max_size, (double)f / (double)(nf - 1)) / max_size;
     factors[nf - 1] = 1.0;
@@ -283,14 +302,16 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                     continue;
             } else if (c->stopped) {
                 continue;
-            } else if (c->n > 0 && c->pts[c->n - 1].t * cur_size /
-                                           c->last_size >
-                                       4 * slow) {
+            } else if (c->n > 0) {
                 /* Work grows at least linearly with the batch: a point
                  * that would take several times the limit is not worth
                  * its time (the fitted line extrapolates it). */
-                c->stopped = true;
-                continue;
+                double next = c->pts[c->n - 1].t * cur_size / c->last_size;
+
+                if (next > limit || (next > 4 * slow && !c->contender)) {
+                    c->stopped = true;
+                    continue;
+                }
             }
             if (progress) {
                 snprintf(what, sizeof(what), "%s %s%s%s x%zu", k->name,
@@ -308,6 +329,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
         }
         if (ret == 0)
             time_rounds(plans, &call, n_cands, reps, times);
+        best = INFINITY;
         for (i = 0; i < n_cands; i++) {
             struct cal_cand *c = &cands[i];
             double med;
@@ -338,7 +360,20 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             c->pts[c->n].t = med;
             c->n++;
             c->last_size = cur_size;
-            if (med > slow)
+            c->fresh = true;
+            if (med < best)
+                best = med;
+        }
+        for (i = 0; i < n_cands; i++) {
+            struct cal_cand *c = &cands[i];
+            double med;
+
+            if (!c->fresh)
+                continue;
+            c->fresh = false;
+            med = c->pts[c->n - 1].t;
+            c->contender = med <= CONTENDER * best;
+            if (med > limit || (med > slow && !c->contender))
                 c->stopped = true;
         }
         for (i = 0; i < MAX_ARR; i++) {
