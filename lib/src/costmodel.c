@@ -80,6 +80,8 @@ struct entry {
     size_t npoints;
     double pw[HETERO__COST_MAX_POINTS]; /* calibration medians (w, t) */
     double pt[HETERO__COST_MAX_POINTS];
+    double lpw[HETERO__COST_MAX_POINTS]; /* their logs, for predict() */
+    double lpt[HETERO__COST_MAX_POINTS];
     /* Online corrections, empty after calibration or loading. */
     struct correction corr[N_CORRECTIONS];
     size_t n_corr;
@@ -263,6 +265,18 @@ static void predict_default(const struct hetero_variant *v, size_t threads,
     }
 }
 
+/* The logs of the measured points: predict() runs on every plan_create
+ * and must stay well under a microsecond. */
+static void entry_logs(struct entry *e)
+{
+    size_t i;
+
+    for (i = 0; i < e->npoints; i++) {
+        e->lpw[i] = log(e->pw[i]);
+        e->lpt[i] = log(e->pt[i]);
+    }
+}
+
 /*
  * Time of an entry at work w: inside the calibrated range, piecewise-linear
  * interpolation of the measured medians in log-log space (this follows the
@@ -288,10 +302,10 @@ static double entry_time(const struct entry *e, double w)
     for (i = 1; i < n && e->pw[i] < w; i++)
         ;
     {
-        double x0 = log(e->pw[i - 1]);
-        double x1 = log(e->pw[i]);
-        double y0 = log(e->pt[i - 1]);
-        double y1 = log(e->pt[i]);
+        double x0 = e->lpw[i - 1];
+        double x1 = e->lpw[i];
+        double y0 = e->lpt[i - 1];
+        double y1 = e->lpt[i];
         double f = x1 > x0 ? (lw - x0) / (x1 - x0) : 0.0;
 
         return exp(y0 + f * (y1 - y0));
@@ -588,6 +602,7 @@ static int parse_line(const char *line, struct entry *e)
         if (*q != '\0' && *q != '\n')
             return -1;
     }
+    entry_logs(e);
     if (strcmp(backend, "serial") == 0)
         e->backend = HETERO_BACKEND_SERIAL;
     else if (strcmp(backend, "pool") == 0)
@@ -704,6 +719,7 @@ int hetero__cost_set(hetero_context *ctx, const struct hetero_kernel *k,
                                                    : HETERO__COST_MAX_POINTS;
     memcpy(e->pw, w, e->npoints * sizeof(*w));
     memcpy(e->pt, t, e->npoints * sizeof(*t));
+    entry_logs(e);
     e->n_corr = 0;
     pthread_mutex_unlock(&m->lock);
     return 0;
