@@ -192,16 +192,16 @@ static void test_costmodel_online_refinement(void **state)
     hetero__cost_predict(ctx, kk, v, 1, NULL, false, &work, &p);
     assert_true(fabs(p.total_s / 3e-6 - 1.0) < 0.01);
     /* The correction is local: 10x away nothing changed (the measured
-     * point, 1e-5 at w = 1000), 1.4x away about half of it applies. */
+     * point, 1e-5 at w = 1000), 1.2x away about half of it applies. */
     far.flops = 1000;
     hetero__cost_predict(ctx, kk, v, 1, NULL, false, &far, &p);
     assert_true(fabs(p.total_s / 1e-5 - 1.0) < 1e-9);
-    near.flops = 140;
+    near.flops = 120;
     hetero__cost_predict(ctx, kk, v, 1, NULL, false, &near, &p);
     {
         /* uncorrected: log-log interpolation between (100, 2) and
          * (1000, 10) us */
-        double raw = 2e-6 * pow(1.4, log(5.0) / log(10.0));
+        double raw = 2e-6 * pow(1.2, log(5.0) / log(10.0));
         double f = p.total_s / raw;
 
         assert_true(f > 1.15 && f < 1.35);

@@ -59,7 +59,7 @@
 #define N_CORRECTIONS 8
 #define CORR_STEP 0.2
 #define CORR_SAME 0.22    /* log(1.25): the same size */
-#define CORR_REACH 0.693  /* log(2) */
+#define CORR_REACH 0.405  /* log(1.5) */
 #define CORR_MAX 1.386    /* log(4): the factor stays within [1/4, 4] */
 
 struct correction {
