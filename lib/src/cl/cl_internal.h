@@ -197,8 +197,7 @@ void hetero__cl_kernel_destroy(struct hetero__cl_kernel *k);
  * The 1-D work-group size a launch of `k` over `n` work items uses (when
  * its local size is NULL): the largest multiple of the kernel's preferred
  * multiple within the kernel's and device's limits, reduced so that small
- * ranges still give every compute unit a group (to the multiple times a
- * power of two: few distinct sizes, as CPU drivers compile per size).
+ * ranges still give every compute unit a group.
  */
 size_t hetero__cl_local_size(const struct hetero__cl_kernel *k, size_t n);
 

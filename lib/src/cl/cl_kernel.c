@@ -162,19 +162,11 @@ size_t hetero__cl_local_size(const struct hetero__cl_kernel *k, size_t n)
     if (lim < m)
         return lim;
     local = lim / m * m;
-    /* A small range: one group per compute unit rather than one big one,
-     * its size rounded up to m times a power of two. CPU drivers (POCL)
-     * compile a work-group function for every local size they meet, at
-     * about half a second each on a cold cache, so a handful of sizes
-     * must serve every range. */
+    /* A small range: one group per compute unit rather than one big one. */
     per_cu = (n + cu - 1) / cu;
-    if (per_cu < local) {
-        size_t q = m;
-
-        while (q < per_cu && q <= local / 2)
-            q *= 2;
-        local = q < local ? q : local;
-    }
+    per_cu = (per_cu + m - 1) / m * m;
+    if (per_cu < local)
+        local = per_cu > m ? per_cu : m;
     return local;
 }
 
