@@ -1,11 +1,16 @@
 /*
  * test_plan.c - plans and dispatch on the generic call: forced devices,
  * candidates and reasons, MEASURE, shape mismatch at execute, several
- * threads running plans on one context, allocation failure in create.
+ * threads running plans on one context, allocation failure in create,
+ * racing a close runner-up.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "costmodel.h"
 #include "internal.h"
 #include "test_support.h"
 
@@ -249,6 +254,232 @@ static void test_plan_concurrent_threads(void **state)
     fixture_fini(&f);
 }
 
+/* ---- racing a close runner-up ---- */
+
+/* A context with its own (empty) calibration file and hand-set entries:
+ * serial predicted 1 ms, the pool on 2 threads 1.1 ms (close: raced),
+ * everything else far behind. */
+static hetero_context *race_context(const char *kname, char *dir, size_t n)
+{
+    struct hetero_context_opts o = { .num_threads = 2, .cache_dir = dir };
+    const struct hetero_kernel *k =
+        (const struct hetero_kernel *)hetero_kernel_find(kname);
+    hetero_context *ctx = NULL;
+    double w[2] = { 1.0, 1e12 };
+    size_t i;
+
+    snprintf(dir, 256, "%s/test-plan-race-%ld-%s", HETERO_BINARY_DIR,
+             (long)getpid(), kname);
+    assert_int_equal(hetero_context_create(&o, &ctx), 0);
+    for (i = 0; i < k->n_variants; i++) {
+        const struct hetero_variant *v = &k->variants[i];
+        double t1;
+        size_t th;
+
+        for (th = 1; th <= (v->backend == HETERO_BACKEND_POOL ? 2u : 1u);
+             th++) {
+            double t[2];
+
+            if (v->backend == HETERO_BACKEND_SERIAL)
+                t1 = 1e-3;
+            else if (v->backend == HETERO_BACKEND_POOL && th == 2)
+                t1 = 1.1e-3;
+            else
+                t1 = 1.0; /* pool/1, OpenCL: far behind */
+            /* flat in the work: the same prediction at any size */
+            t[0] = t1;
+            t[1] = t1;
+            assert_int_equal(hetero__cost_set(ctx, k, v, th, NULL, t1, 0.0, 2,
+                                              w, t),
+                             0);
+        }
+    }
+    (void)n;
+    return ctx;
+}
+
+static void race_cleanup(const char *dir)
+{
+    char cmd[400];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+struct race_run {
+    hetero_plan *plan;
+    const struct hetero_array *in;
+    double expect;
+    int errors;
+    pthread_mutex_t mu;
+};
+
+static void *race_runner(void *arg)
+{
+    struct race_run *r = arg;
+    struct hetero_array out = { 0 };
+    struct hetero_call call = { 0 };
+    int i;
+
+    call.inputs = r->in;
+    call.n_inputs = 1;
+    call.outputs = &out;
+    if (hetero_call_alloc_outputs(NULL, hetero_kernel_find("sum"), &call)) {
+        pthread_mutex_lock(&r->mu);
+        r->errors++;
+        pthread_mutex_unlock(&r->mu);
+        return NULL;
+    }
+    for (i = 0; i < 8; i++) {
+        int bad = hetero_plan_execute(r->plan, &call) != 0 ||
+                  memcmp(out.data, &r->expect, sizeof(double)) != 0;
+
+        pthread_mutex_lock(&r->mu);
+        r->errors += bad;
+        pthread_mutex_unlock(&r->mu);
+    }
+    hetero_array_free(&out);
+    return NULL;
+}
+
+/* sum (identical results): the close runner-up is raced; every execution
+ * gives bitwise the serial result; after the race the plan keeps one
+ * variant, and the reason says whether the runner-up won. Also run by 4
+ * threads at once during the race. */
+static void test_plan_race_identical_kernel(void **state)
+{
+    char dir[256];
+    size_t n = 200000;
+    hetero_context *ctx = race_context("sum", dir, n);
+    const hetero_kernel *k = hetero_kernel_find("sum");
+    struct hetero_array in = { 0 };
+    struct hetero_array out = { 0 };
+    struct hetero_call call = { 0 };
+    struct hetero_plan_info info;
+    struct race_run rr;
+    hetero_plan *plan = NULL;
+    enum hetero_backend first;
+    size_t first_threads;
+    double expect;
+    pthread_t th[4];
+    int i;
+
+    (void)state;
+    ts_alloc(&in, HETERO_F64, 1, &n);
+    ts_fill_uniform(&in, 7, -1, 1);
+    call.inputs = &in;
+    call.n_inputs = 1;
+    call.outputs = &out;
+    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
+    /* The reference from another context: runs feed the model's online
+     * corrections, and this one's predictions must stay as set. */
+    {
+        hetero_context *ref = ts_context(1);
+
+        assert_int_equal(hetero_run(ref, k, &call, HETERO_PLAN_FORCE_SERIAL),
+                         0);
+        hetero_context_destroy(ref);
+    }
+    memcpy(&expect, out.data, sizeof(expect));
+
+    assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+    for (i = 0; i < 6; i++) {
+        memset(out.data, 0, sizeof(double));
+        assert_int_equal(hetero_plan_execute(plan, &call), 0);
+        assert_memory_equal(out.data, &expect, sizeof(expect));
+    }
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    first = info.backend;
+    first_threads = info.num_threads;
+    if (strstr(info.reason, "won a race")) {
+        assert_int_equal(info.backend, HETERO_BACKEND_POOL);
+        assert_int_equal(info.num_threads, 2);
+        assert_string_equal(info.device, "cpu");
+    } else {
+        assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+    }
+    /* Settled: later executions keep to it. */
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(hetero_plan_execute(plan, &call), 0);
+        assert_memory_equal(out.data, &expect, sizeof(expect));
+        assert_int_equal(hetero_plan_info(plan, &info), 0);
+        assert_int_equal(info.backend, first);
+        assert_int_equal(info.num_threads, first_threads);
+    }
+    hetero_plan_destroy(plan);
+
+    /* Four threads executing one plan while it races (a fresh context:
+     * the executions above corrected this one's predictions). */
+    hetero_context_destroy(ctx);
+    race_cleanup(dir);
+    ctx = race_context("sum", dir, n);
+    memset(&rr, 0, sizeof(rr));
+    assert_int_equal(pthread_mutex_init(&rr.mu, NULL), 0);
+    rr.in = &in;
+    rr.expect = expect;
+    assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &rr.plan), 0);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race_runner, &rr), 0);
+    for (i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(rr.errors, 0);
+    hetero_plan_destroy(rr.plan);
+    pthread_mutex_destroy(&rr.mu);
+
+    /* Forced plans and one-shot runs never race: still the serial result. */
+    assert_int_equal(hetero_run(ctx, k, &call, 0), 0);
+    assert_memory_equal(out.data, &expect, sizeof(expect));
+    hetero_array_free(&in);
+    hetero_array_free(&out);
+    hetero_context_destroy(ctx);
+    race_cleanup(dir);
+}
+
+/* vecadd is not marked identical_results: the same close prediction
+ * never makes its plan switch. */
+static void test_plan_no_race_otherwise(void **state)
+{
+    char dir[256];
+    size_t n = 100000;
+    hetero_context *ctx = race_context("vecadd", dir, n);
+    const hetero_kernel *k = hetero_kernel_find("vecadd");
+    struct hetero_array in[2] = { { 0 } };
+    struct hetero_array out = { 0 };
+    struct hetero_call call = { 0 };
+    struct hetero_plan_info info;
+    hetero_plan *plan = NULL;
+    char reason[256];
+    int i;
+
+    (void)state;
+    ts_alloc(&in[0], HETERO_F64, 1, &n);
+    ts_alloc(&in[1], HETERO_F64, 1, &n);
+    ts_fill_uniform(&in[0], 1, -1, 1);
+    ts_fill_uniform(&in[1], 2, -1, 1);
+    call.inputs = in;
+    call.n_inputs = 2;
+    call.outputs = &out;
+    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
+    assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+    snprintf(reason, sizeof(reason), "%s", info.reason);
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(hetero_plan_execute(plan, &call), 0);
+        assert_int_equal(hetero_plan_info(plan, &info), 0);
+        assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+        assert_string_equal(info.reason, reason);
+    }
+    hetero_plan_destroy(plan);
+    hetero_array_free(&in[0]);
+    hetero_array_free(&in[1]);
+    hetero_array_free(&out);
+    hetero_context_destroy(ctx);
+    race_cleanup(dir);
+}
+
 static void test_plan_kernel_metadata(void **state)
 {
     struct hetero_param_info pi;
@@ -289,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_plan_alloc_fault_loop),
         cmocka_unit_test(test_plan_concurrent_threads),
         cmocka_unit_test(test_plan_kernel_metadata),
+        cmocka_unit_test(test_plan_race_identical_kernel),
+        cmocka_unit_test(test_plan_no_race_otherwise),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

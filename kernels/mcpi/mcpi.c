@@ -240,6 +240,7 @@ const struct hetero_kernel hetero__kernel_mcpi = {
     .work = mcpi_work,
     .variants = mcpi_variants,
     .n_variants = HETERO_ARRAY_SIZE(mcpi_variants),
+    .identical_results = true,
 };
 
 int hetero_mcpi(hetero_context *ctx, uint64_t samples, uint64_t seed,

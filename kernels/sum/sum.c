@@ -249,6 +249,7 @@ const struct hetero_kernel hetero__kernel_sum = {
     .work = sum_work,
     .variants = sum_variants,
     .n_variants = HETERO_ARRAY_SIZE(sum_variants),
+    .identical_results = true,
 };
 
 static int sum_typed(hetero_context *ctx, enum hetero_dtype dtype,

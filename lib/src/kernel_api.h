@@ -102,6 +102,10 @@ struct hetero_kernel {
     void (*work)(const void *args, struct hetero_work *w);
     const struct hetero_variant *variants;
     size_t n_variants;
+    /* Every variant gives bitwise the same outputs (sum, mcpi): an auto
+     * plan may then race a close runner-up in its first executions (see
+     * plan.c) without the caller ever seeing a different result. */
+    bool identical_results;
 };
 
 /* Checks the call's array and parameter counts and parameter names, then

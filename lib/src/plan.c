@@ -10,6 +10,14 @@
  * shape checks), runs the variant, feeds the measured time back to the cost
  * model, and, if an OpenCL variant fails under a non-strict, non-forced
  * plan, runs the best CPU candidate instead and records the fallback.
+ *
+ * Racing: a model cannot tell apart two candidates a few percent apart on
+ * a noisy machine (pool/2 and POCL share the same cores). For a kernel
+ * whose variants give bitwise the same outputs (identical_results), an
+ * auto plan whose runner-up is predicted within RACE_MARGIN of its choice
+ * alternates the two over its first 2 * RACE_EACH executions, on the
+ * caller's real data, and keeps the one with the lower median. The caller
+ * sees the same results either way; plan_info reports the race.
  */
 #include <pthread.h>
 #include <stdalign.h>
@@ -27,6 +35,11 @@
 #define MAX_ARRAYS 4
 #define MAX_CANDIDATES 64
 #define ARGS_MAX 512
+
+#define RACE_MARGIN 1.2   /* runner-up predicted within this of the choice */
+#define RACE_MIN_S 50e-6  /* below this a race is not worth its noise */
+#define RACE_EACH 3       /* timed executions per side */
+#define RACE_WIN 0.97     /* the runner-up must beat this fraction */
 
 struct cand {
     struct hetero_candidate pub;
@@ -60,6 +73,19 @@ struct hetero_plan {
     bool fell_back;
     char reason[256];
     char device[128];
+
+    /* Racing (see the top of the file). rival and the strings are fixed
+     * at plan_create; the rest is guarded by lock. */
+    int rival;            /* runner-up raced against chosen, -1 if none */
+    void *rival_state;    /* prepared at its first execution */
+    bool rival_prepared;
+    bool racing;
+    bool rival_won;
+    int race_next;        /* executions handed out while racing */
+    int race_done[2];     /* timed executions recorded: chosen, rival */
+    double race_t[2][RACE_EACH];
+    char race_reason[256];
+    char rival_device[128];
 };
 
 static bool algo_matches(const struct hetero_variant *v, const char *algo)
@@ -150,6 +176,71 @@ static int best_cand(const hetero_plan *p, bool cpu_only)
             best = (int)i;
     }
     return best;
+}
+
+/* The runner-up worth racing against the choice, or -1. */
+static int pick_rival(const hetero_plan *p)
+{
+    const struct cand *c = &p->cands[p->chosen];
+    int best = -1;
+    size_t i;
+
+    if (!(c->pub.predicted_s >= RACE_MIN_S))
+        return -1;
+    for (i = 0; i < p->n_cands; i++) {
+        const struct cand *o = &p->cands[i];
+
+        if ((int)i == p->chosen || !o->pub.eligible)
+            continue;
+        if (best < 0 || o->pub.predicted_s < p->cands[best].pub.predicted_s)
+            best = (int)i;
+    }
+    if (best < 0 ||
+        !(p->cands[best].pub.predicted_s <= RACE_MARGIN * c->pub.predicted_s))
+        return -1;
+    return best;
+}
+
+static double median3(double *t, int n)
+{
+    int i;
+    int j;
+
+    for (i = 1; i < n; i++) {
+        double x = t[i];
+
+        for (j = i; j > 0 && t[j - 1] > x; j--)
+            t[j] = t[j - 1];
+        t[j] = x;
+    }
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Records one timed execution of the race (lock held); the last one
+ * settles it. */
+static void race_record(hetero_plan *p, int side, double t)
+{
+    double m[2];
+
+    if (!p->racing || p->race_done[side] >= RACE_EACH)
+        return;
+    p->race_t[side][p->race_done[side]++] = t;
+    if (p->race_done[0] < RACE_EACH || p->race_done[1] < RACE_EACH)
+        return;
+    p->racing = false;
+    m[0] = median3(p->race_t[0], RACE_EACH);
+    m[1] = median3(p->race_t[1], RACE_EACH);
+    if (m[1] < RACE_WIN * m[0]) {
+        const struct cand *r = &p->cands[p->rival];
+
+        snprintf(p->race_reason, sizeof(p->race_reason),
+                 "%s/%s%s%s on %zu thread(s): won a race against the model's "
+                 "choice (median %.3g vs %.3g ms over %d runs each)",
+                 p->k->name, hetero_backend_name(r->v->backend),
+                 r->v->algo ? "/" : "", r->v->algo ? r->v->algo : "",
+                 r->pub.num_threads, m[1] * 1e3, m[0] * 1e3, RACE_EACH);
+        p->rival_won = true;
+    }
 }
 
 static int unpack_args(hetero_plan *p, const struct hetero_call *call,
@@ -372,6 +463,7 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
     p->k = k;
     p->flags = opts->flags;
     p->fallback = -1;
+    p->rival = -1;
     ret = unpack_args(p, call, args, p->out_specs);
     if (ret)
         goto out_free;
@@ -481,6 +573,19 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
                 goto out_free;
         }
     }
+    if (prepare && k->identical_results && mask == ~0u && !p->fell_back &&
+        !(opts->flags & HETERO_PLAN_MEASURE)) {
+        p->rival = pick_rival(p);
+        p->racing = p->rival >= 0;
+#if HETERO_WITH_OPENCL
+        if (p->rival >= 0 &&
+            p->cands[p->rival].v->backend == HETERO_BACKEND_OPENCL)
+            snprintf(p->rival_device, sizeof(p->rival_device), "%s",
+                     hetero__cl_device_name(p->cl));
+        else
+#endif /* HETERO_WITH_OPENCL */
+            snprintf(p->rival_device, sizeof(p->rival_device), "cpu");
+    }
     ret = pthread_mutex_init(&p->lock, NULL);
     if (ret) {
         release_state(&p->cands[p->chosen], &p->state);
@@ -527,6 +632,10 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     alignas(max_align_t) unsigned char args[ARGS_MAX];
     struct hetero_array specs[MAX_ARRAYS];
     struct hetero_work w;
+    void *state;
+    bool racing = false;
+    int side = 0;
+    int idx;
     double t;
     size_t i;
     int ret;
@@ -556,21 +665,64 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
     ret = unpack_args(p, call, args, specs);
     if (ret)
         return ret;
-    ret = run_cand(p, p->chosen, p->state, args, call, &t, &stats);
+    idx = p->chosen;
+    state = p->state;
+    if (p->rival >= 0) {
+        pthread_mutex_lock(&p->lock);
+        if (p->racing) {
+            racing = true;
+            side = p->race_next++ % 2;
+            if (side == 1 && !p->rival_prepared) {
+                if (prepare_cand(p, p->rival, args, &p->rival_state) == 0) {
+                    p->rival_prepared = true;
+                } else {
+                    p->racing = false;
+                    racing = false;
+                    side = 0;
+                }
+            }
+        } else if (p->rival_won) {
+            side = 1;
+        }
+        if (side == 1) {
+            idx = p->rival;
+            state = p->rival_state;
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    ret = run_cand(p, idx, state, args, call, &t, &stats);
+    if (ret != 0 && idx != p->chosen) {
+        /* The runner-up failed: the race is over, the choice runs. */
+        pthread_mutex_lock(&p->lock);
+        p->racing = false;
+        p->rival_won = false;
+        pthread_mutex_unlock(&p->lock);
+        racing = false;
+        idx = p->chosen;
+        state = p->state;
+        memset(&stats, 0, sizeof(stats));
+        ret = run_cand(p, idx, state, args, call, &t, &stats);
+    }
     if (ret == 0) {
         pthread_mutex_lock(&p->lock);
         p->measured_s = t;
         p->measured = stats;
+        if (racing)
+            race_record(p, side, t);
         pthread_mutex_unlock(&p->lock);
         w = p->work;
-        if (p->cands[p->chosen].v->work)
-            p->cands[p->chosen].v->work(args, &w);
-        hetero__cost_observe(p->ctx, p->k, p->cands[p->chosen].v,
-                             p->cands[p->chosen].pub.num_threads, p->cl_id,
+        if (p->cands[idx].v->work)
+            p->cands[idx].v->work(args, &w);
+        hetero__cost_observe(p->ctx, p->k, p->cands[idx].v,
+                             p->cands[idx].pub.num_threads,
+                             p->cands[idx].v->backend ==
+                                     HETERO_BACKEND_OPENCL
+                                 ? p->cl_id
+                                 : NULL,
                              &w, t);
         return 0;
     }
-    if (p->fallback < 0 ||
+    if (idx != p->chosen || p->fallback < 0 ||
         p->cands[p->chosen].v->backend != HETERO_BACKEND_OPENCL)
         return ret;
     hetero__logf(p->ctx, HETERO_LOG_WARN,
@@ -600,6 +752,8 @@ void hetero_plan_destroy(hetero_plan *p)
     if (!p)
         return;
     release_state(&p->cands[p->chosen], &p->state);
+    if (p->rival >= 0)
+        release_state(&p->cands[p->rival], &p->rival_state);
     if (p->fallback >= 0)
         release_state(&p->cands[p->fallback], &p->fb_state);
     atomic_fetch_sub(&p->ctx->live_plans, 1);
@@ -629,17 +783,20 @@ int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
     struct hetero_exec_stats split;
     const struct cand *c;
     bool fell_back;
+    bool rival_won;
     double measured;
 
     if (!p || !out)
         return HETERO_EINVAL;
     pthread_mutex_lock(&mp->lock);
     fell_back = p->fell_back;
+    rival_won = p->rival_won;
     measured = p->measured_s;
     split = p->measured;
     pthread_mutex_unlock(&mp->lock);
-    c = fell_back && p->fallback >= 0 ? &p->cands[p->fallback]
-                                      : &p->cands[p->chosen];
+    c = fell_back && p->fallback >= 0
+            ? &p->cands[p->fallback]
+            : &p->cands[rival_won ? p->rival : p->chosen];
     memset(out, 0, sizeof(*out));
     out->kernel = p->k->name;
     out->backend = c->v->backend;
@@ -649,8 +806,8 @@ int hetero_plan_info(const hetero_plan *p, struct hetero_plan_info *out)
     out->measured_s = measured;
     out->calibrated = c->pub.calibrated;
     out->fell_back = fell_back;
-    out->reason = p->reason;
-    out->device = fell_back ? "cpu" : p->device;
+    out->reason = rival_won ? p->race_reason : p->reason;
+    out->device = fell_back ? "cpu" : (rival_won ? p->rival_device : p->device);
     out->n_candidates = p->n_cands;
     if (split.valid) {
         double rest = measured - split.transfer_s - split.compute_s;
