@@ -8,6 +8,12 @@
  * any number of times. A plan can say why it chose its variant: the
  * predicted time of every candidate.
  *
+ * For kernels whose variants give bitwise the same outputs (sum, mcpi), an
+ * auto plan whose runner-up is predicted within 20% of its choice races
+ * the two over its first 6 executions and keeps the faster (by median);
+ * hetero_plan_info() then names the variant that won and says so in its
+ * reason. Other kernels keep the predicted choice for the plan's life.
+ *
  * Thread safety: plans may be created and executed from several threads at
  * once on one context; one plan may be executed by several threads at once.
  */
