@@ -9,7 +9,7 @@
  * predicted time of every candidate.
  *
  * For kernels whose variants give bitwise the same outputs (sum, mcpi), an
- * auto plan whose runner-up is predicted within 20% of its choice races
+ * auto plan whose runner-up is predicted within 50% of its choice races
  * the two over its first 6 executions and keeps the faster (by median);
  * hetero_plan_info() then names the variant that won and says so in its
  * reason. Other kernels keep the predicted choice for the plan's life.
