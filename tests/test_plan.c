@@ -257,9 +257,10 @@ static void test_plan_concurrent_threads(void **state)
 /* ---- racing a close runner-up ---- */
 
 /* A context with its own (empty) calibration file and hand-set entries:
- * serial predicted 1 ms, the pool on 2 threads 1.1 ms (close: raced),
- * everything else far behind. */
-static hetero_context *race_context(const char *kname, char *dir, size_t n)
+ * serial predicted 1 ms, the runner-up (the pool on 2 threads, or with
+ * cl_rival the OpenCL device) 1.1 ms, everything else far behind. */
+static hetero_context *race_context_with(const char *kname, char *dir,
+                                         bool cl_rival)
 {
     struct hetero_context_opts o = { .num_threads = 2, .cache_dir = dir };
     const struct hetero_kernel *k =
@@ -282,10 +283,13 @@ static hetero_context *race_context(const char *kname, char *dir, size_t n)
 
             if (v->backend == HETERO_BACKEND_SERIAL)
                 t1 = 1e-3;
-            else if (v->backend == HETERO_BACKEND_POOL && th == 2)
+            else if (v->backend == HETERO_BACKEND_POOL && th == 2 &&
+                     !cl_rival)
+                t1 = 1.1e-3;
+            else if (v->backend == HETERO_BACKEND_OPENCL && cl_rival)
                 t1 = 1.1e-3;
             else
-                t1 = 1.0; /* pool/1, OpenCL: far behind */
+                t1 = 1.0; /* far behind */
             /* flat in the work: the same prediction at any size */
             t[0] = t1;
             t[1] = t1;
@@ -294,8 +298,13 @@ static hetero_context *race_context(const char *kname, char *dir, size_t n)
                              0);
         }
     }
-    (void)n;
     return ctx;
+}
+
+static hetero_context *race_context(const char *kname, char *dir, size_t n)
+{
+    (void)n;
+    return race_context_with(kname, dir, false);
 }
 
 static void race_cleanup(const char *dir)
@@ -437,6 +446,62 @@ static void test_plan_race_identical_kernel(void **state)
     race_cleanup(dir);
 }
 
+/* The runner-up is the OpenCL device, not opened at plan_create (the CPU
+ * is predicted faster): the second execution opens it and races it. The
+ * results stay bitwise the serial ones; without any OpenCL device the
+ * race is called off and serial goes on. */
+static void test_plan_race_lazy_opencl(void **state)
+{
+    char dir[256];
+    size_t n = 300000;
+    hetero_context *ctx = race_context_with("sum", dir, true);
+    const hetero_kernel *k = hetero_kernel_find("sum");
+    struct hetero_array in = { 0 };
+    struct hetero_array out = { 0 };
+    struct hetero_call call = { 0 };
+    struct hetero_plan_info info;
+    hetero_plan *plan = NULL;
+    double expect;
+    int i;
+
+    (void)state;
+    ts_alloc(&in, HETERO_F64, 1, &n);
+    ts_fill_uniform(&in, 9, -1, 1);
+    call.inputs = &in;
+    call.n_inputs = 1;
+    call.outputs = &out;
+    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
+    {
+        hetero_context *ref = ts_context(1);
+
+        assert_int_equal(hetero_run(ref, k, &call, HETERO_PLAN_FORCE_SERIAL),
+                         0);
+        hetero_context_destroy(ref);
+    }
+    memcpy(&expect, out.data, sizeof(expect));
+    assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+    for (i = 0; i < 8; i++) {
+        memset(out.data, 0, sizeof(double));
+        assert_int_equal(hetero_plan_execute(plan, &call), 0);
+        assert_memory_equal(out.data, &expect, sizeof(expect));
+    }
+    assert_int_equal(hetero_plan_info(plan, &info), 0);
+    if (strstr(info.reason, "won a race")) {
+        assert_int_equal(info.backend, HETERO_BACKEND_OPENCL);
+        assert_string_not_equal(info.device, "cpu");
+    } else {
+        assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
+        assert_string_equal(info.device, "cpu");
+    }
+    hetero_plan_destroy(plan);
+    hetero_array_free(&in);
+    hetero_array_free(&out);
+    hetero_context_destroy(ctx);
+    race_cleanup(dir);
+}
+
 /* vecadd is not marked identical_results: the same close prediction
  * never makes its plan switch. */
 static void test_plan_no_race_otherwise(void **state)
@@ -521,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_plan_concurrent_threads),
         cmocka_unit_test(test_plan_kernel_metadata),
         cmocka_unit_test(test_plan_race_identical_kernel),
+        cmocka_unit_test(test_plan_race_lazy_opencl),
         cmocka_unit_test(test_plan_no_race_otherwise),
     };
 

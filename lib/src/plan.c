@@ -47,6 +47,7 @@ struct cand {
     struct hetero_candidate pub;
     const struct hetero_variant *v;
     struct hetero_work work; /* the variant's estimate for the plan's call */
+    bool lazy; /* OpenCL not opened, but worth racing if the plan runs on */
 };
 
 struct hetero_plan {
@@ -88,6 +89,8 @@ struct hetero_plan {
     double race_t[2][RACE_EACH];
     char race_reason[256];
     char rival_device[128];
+    struct hetero__cl_device *rival_cl; /* opened for a lazy rival */
+    const char *rival_cl_id;
 };
 
 static bool algo_matches(const struct hetero_variant *v, const char *algo)
@@ -118,7 +121,11 @@ static void exec_init(const hetero_plan *p, const struct cand *c,
     ex->ctx = p->ctx;
     ex->pool = p->ctx->pool;
     ex->num_threads = c->pub.num_threads ? c->pub.num_threads : 1;
-    ex->cl = c->v->backend == HETERO_BACKEND_OPENCL ? p->cl : NULL;
+    ex->cl = NULL;
+    if (c->v->backend == HETERO_BACKEND_OPENCL)
+        ex->cl = p->rival >= 0 && c == &p->cands[p->rival] && p->rival_cl
+                     ? p->rival_cl
+                     : p->cl;
     ex->state = state;
 }
 
@@ -192,7 +199,7 @@ static int pick_rival(const hetero_plan *p)
     for (i = 0; i < p->n_cands; i++) {
         const struct cand *o = &p->cands[i];
 
-        if ((int)i == p->chosen || !o->pub.eligible)
+        if ((int)i == p->chosen || !(o->pub.eligible || o->lazy))
             continue;
         if (best < 0 || o->pub.predicted_s < p->cands[best].pub.predicted_s)
             best = (int)i;
@@ -216,6 +223,36 @@ static double median3(double *t, int n)
         t[j] = x;
     }
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* A lazy OpenCL rival: opens the device and checks the variant supports
+ * the call (lock held). Nothing to do for other rivals. */
+static int open_rival(hetero_plan *p, const void *args)
+{
+#if HETERO_WITH_OPENCL
+    const struct cand *c = &p->cands[p->rival];
+    struct hetero_exec ex;
+    const char *why = "";
+
+    if (!c->lazy || p->rival_cl)
+        return 0;
+    if (hetero__cl_device_get(p->ctx, &p->rival_cl) != 0) {
+        p->rival_cl = NULL;
+        return HETERO_ENODEV;
+    }
+    exec_init(p, c, NULL, &ex);
+    if (c->v->supports && !c->v->supports(&ex, args, &why)) {
+        p->rival_cl = NULL;
+        return HETERO_ENOTSUP;
+    }
+    p->rival_cl_id = hetero__cl_device_id(p->rival_cl);
+    snprintf(p->rival_device, sizeof(p->rival_device), "%s",
+             hetero__cl_device_name(p->rival_cl));
+#else
+    (void)p;
+    (void)args;
+#endif /* HETERO_WITH_OPENCL */
+    return 0;
 }
 
 /* Records one timed execution of the race (lock held); the last one
@@ -377,6 +414,9 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
 #if HETERO_WITH_OPENCL
     int best = best_cand(p, true);
     bool worth = forced || (flags & HETERO_PLAN_MEASURE) || best < 0;
+    /* Close enough to race (see the top of the file): the device is then
+     * opened at the plan's second execution, never by a one-shot call. */
+    bool race = false;
 
     for (i = 0; i < k->n_variants && !worth; i++) {
         const struct hetero_variant *v = &k->variants[i];
@@ -389,6 +429,10 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
             v->work(args, &w);
         hetero__cost_predict(p->ctx, k, v, 1, NULL, true, &w, &pr);
         worth = pr.total_s < p->cands[best].pub.predicted_s;
+        if (k->identical_results && forced_backends(flags) == ~0u &&
+            p->cands[best].pub.predicted_s >= RACE_MIN_S &&
+            pr.total_s <= RACE_MARGIN * p->cands[best].pub.predicted_s)
+            race = true;
     }
     if (worth) {
         int ret = hetero__cl_device_get(p->ctx, &p->cl);
@@ -402,6 +446,9 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
             unified = hetero__cl_device_unified(p->cl);
             p->cl_id = hetero__cl_device_id(p->cl);
         }
+    } else if (race) {
+        skip = "not opened: the CPU is predicted faster; raced from the "
+               "plan's second execution";
     } else {
         skip = "not opened: the CPU is predicted faster than an OpenCL "
                "launch";
@@ -422,6 +469,9 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
     for (i = first; skip && i < p->n_cands; i++) {
         p->cands[i].pub.eligible = false;
         p->cands[i].pub.reason = skip;
+#if HETERO_WITH_OPENCL
+        p->cands[i].lazy = race && !worth;
+#endif /* HETERO_WITH_OPENCL */
     }
     return 0;
 }
@@ -581,10 +631,12 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
         p->racing = p->rival >= 0;
 #if HETERO_WITH_OPENCL
         if (p->rival >= 0 &&
-            p->cands[p->rival].v->backend == HETERO_BACKEND_OPENCL)
-            snprintf(p->rival_device, sizeof(p->rival_device), "%s",
-                     hetero__cl_device_name(p->cl));
-        else
+            p->cands[p->rival].v->backend == HETERO_BACKEND_OPENCL) {
+            /* A lazy rival's device is named when it is opened. */
+            if (p->cl)
+                snprintf(p->rival_device, sizeof(p->rival_device), "%s",
+                         hetero__cl_device_name(p->cl));
+        } else
 #endif /* HETERO_WITH_OPENCL */
             snprintf(p->rival_device, sizeof(p->rival_device), "cpu");
     }
@@ -675,7 +727,8 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
             racing = true;
             side = p->race_next++ % 2;
             if (side == 1 && !p->rival_prepared) {
-                if (prepare_cand(p, p->rival, args, &p->rival_state) == 0) {
+                if (open_rival(p, args) == 0 &&
+                    prepare_cand(p, p->rival, args, &p->rival_state) == 0) {
                     p->rival_prepared = true;
                 } else {
                     p->racing = false;
@@ -717,10 +770,12 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
             p->cands[idx].v->work(args, &w);
         hetero__cost_observe(p->ctx, p->k, p->cands[idx].v,
                              p->cands[idx].pub.num_threads,
-                             p->cands[idx].v->backend ==
+                             p->cands[idx].v->backend !=
                                      HETERO_BACKEND_OPENCL
-                                 ? p->cl_id
-                                 : NULL,
+                                 ? NULL
+                                 : (idx == p->rival && p->rival_cl_id
+                                        ? p->rival_cl_id
+                                        : p->cl_id),
                              &w, t);
         return 0;
     }
