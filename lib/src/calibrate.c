@@ -82,14 +82,6 @@ static void scale_shape(const size_t *in, int nd, double f, size_t *out)
     out[0] = want < 1.0 ? 1 : (size_t)llround(want);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* Plans candidate c for `call` and runs it once (warm-up, thrown away).
  * *plan stays NULL when the candidate cannot run the call. */
 static int prepare_cand(hetero_context *ctx, const struct hetero_kernel *k,
@@ -342,10 +334,7 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
                 c->failed = true;
                 continue;
             }
-            qsort(times[i], (size_t)reps, sizeof(times[i][0]), cmp_double);
-            med = reps % 2 ? times[i][reps / 2]
-                           : 0.5 * (times[i][reps / 2 - 1] +
-                                    times[i][reps / 2]);
+            med = hetero__median(times[i], (size_t)reps);
             if (pass > 0) {
                 /* Noise on a shared machine only adds time: of the passes'
                  * medians, the lowest is the least disturbed. */

@@ -430,12 +430,18 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
     pthread_mutex_unlock(&m->lock);
 }
 
-static int cmp_residual(const void *x, const void *y)
+static int cmp_double(const void *x, const void *y)
 {
     double p = *(const double *)x;
     double q = *(const double *)y;
 
     return (p > q) - (p < q);
+}
+
+double hetero__median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,
@@ -506,9 +512,7 @@ int hetero__cost_fit_robust(const double *w, const double *t, size_t n,
         res[i] = (t[i] - (*a + *b * w[i])) / t[i];
         sorted[i] = fabs(res[i]);
     }
-    qsort(sorted, n, sizeof(sorted[0]), cmp_residual);
-    limit = 3.0 * 1.4826 *
-            (n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]));
+    limit = 3.0 * 1.4826 * hetero__median(sorted, n);
     if (limit < 0.25)
         limit = 0.25;
     /* The worst first, at most n / 4 of them. */

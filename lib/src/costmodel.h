@@ -36,6 +36,9 @@ void hetero__cost_observe(hetero_context *ctx, const struct hetero_kernel *k,
                           const char *device, const struct hetero_work *w,
                           double seconds);
 
+/* The median of v[0..n-1], n >= 1; sorts v in place. */
+double hetero__median(double *v, size_t n);
+
 /* Weighted least-squares fit of t = a + b * w minimising relative error,
  * with a, b >= 0. Needs n >= 2. Returns 0 or HETERO_EINVAL. */
 int hetero__cost_fit(const double *w, const double *t, size_t n, double *a,

@@ -210,21 +210,6 @@ static int pick_rival(const hetero_plan *p)
     return best;
 }
 
-static double median3(double *t, int n)
-{
-    int i;
-    int j;
-
-    for (i = 1; i < n; i++) {
-        double x = t[i];
-
-        for (j = i; j > 0 && t[j - 1] > x; j--)
-            t[j] = t[j - 1];
-        t[j] = x;
-    }
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
 /* A lazy OpenCL rival: opens the device and checks the variant supports
  * the call (lock held). Nothing to do for other rivals. */
 static int open_rival(hetero_plan *p, const void *args)
@@ -267,8 +252,8 @@ static void race_record(hetero_plan *p, int side, double t)
     if (p->race_done[0] < RACE_EACH || p->race_done[1] < RACE_EACH)
         return;
     p->racing = false;
-    m[0] = median3(p->race_t[0], RACE_EACH);
-    m[1] = median3(p->race_t[1], RACE_EACH);
+    m[0] = hetero__median(p->race_t[0], RACE_EACH);
+    m[1] = hetero__median(p->race_t[1], RACE_EACH);
     if (m[1] < RACE_WIN * m[0]) {
         const struct cand *r = &p->cands[p->rival];
 
