@@ -62,7 +62,6 @@ struct cal_cand {
     size_t n;
     bool stopped; /* grew too slow: larger sizes skipped */
     bool contender; /* within CONTENDER of the best at its last size */
-    bool fresh;     /* measured at the current size */
     double last_size; /* leading size (or parameter) of the last point */
     bool failed;
     int at[MAX_SIZES]; /* pts index of each size of the sweep, or -1 */
@@ -349,17 +348,15 @@ static int calibrate_kernel(hetero_context *ctx, const struct hetero_kernel *k,
             c->pts[c->n].t = med;
             c->n++;
             c->last_size = cur_size;
-            c->fresh = true;
             if (med < best)
                 best = med;
         }
-        for (i = 0; i < n_cands; i++) {
+        for (i = 0; i < n_cands && pass == 0; i++) {
             struct cal_cand *c = &cands[i];
             double med;
 
-            if (!c->fresh)
-                continue;
-            c->fresh = false;
+            if (c->at[f] < 0)
+                continue; /* not measured at this size */
             med = c->pts[c->n - 1].t;
             c->contender = med <= CONTENDER * best;
             if (med > limit || (med > slow && !c->contender))
