@@ -48,6 +48,8 @@ struct cand {
     const struct hetero_variant *v;
     struct hetero_work work; /* the variant's estimate for the plan's call */
     bool lazy; /* OpenCL not opened, but worth racing if the plan runs on */
+    struct hetero__cl_device *cl; /* its OpenCL device; NULL on the CPU
+                                     and until opened */
 };
 
 struct hetero_plan {
@@ -69,7 +71,6 @@ struct hetero_plan {
     pthread_mutex_t lock; /* guards measured_s, fell_back, fb_state; never
                              held while a variant runs */
     struct hetero__cl_device *cl;
-    const char *cl_id; /* "name|driver" of the OpenCL device, or NULL */
 
     double measured_s;
     struct hetero_exec_stats measured; /* last execution's split */
@@ -88,9 +89,7 @@ struct hetero_plan {
     int race_done[2];     /* timed executions recorded: chosen, rival */
     double race_t[2][RACE_EACH];
     char race_reason[256];
-    char rival_device[128];
-    struct hetero__cl_device *rival_cl; /* opened for a lazy rival */
-    const char *rival_cl_id;
+    char rival_device[128]; /* named when the rival wins */
 };
 
 static bool algo_matches(const struct hetero_variant *v, const char *algo)
@@ -121,12 +120,32 @@ static void exec_init(const hetero_plan *p, const struct cand *c,
     ex->ctx = p->ctx;
     ex->pool = p->ctx->pool;
     ex->num_threads = c->pub.num_threads ? c->pub.num_threads : 1;
-    ex->cl = NULL;
-    if (c->v->backend == HETERO_BACKEND_OPENCL)
-        ex->cl = p->rival >= 0 && c == &p->cands[p->rival] && p->rival_cl
-                     ? p->rival_cl
-                     : p->cl;
+    ex->cl = c->cl;
     ex->state = state;
+}
+
+/* The model's device key of candidate c: its OpenCL device's, or NULL. */
+static const char *cand_device_id(const struct cand *c)
+{
+#if HETERO_WITH_OPENCL
+    return c->cl ? hetero__cl_device_id(c->cl) : NULL;
+#else
+    (void)c;
+    return NULL;
+#endif /* HETERO_WITH_OPENCL */
+}
+
+/* What plan_info calls the device candidate c runs on. */
+static void cand_device_name(const struct cand *c, char *buf, size_t n)
+{
+#if HETERO_WITH_OPENCL
+    if (c->cl) {
+        snprintf(buf, n, "%s", hetero__cl_device_name(c->cl));
+        return;
+    }
+#endif /* HETERO_WITH_OPENCL */
+    (void)c;
+    snprintf(buf, n, "cpu");
 }
 
 static void add_cand(hetero_plan *p, const struct hetero_variant *v,
@@ -148,6 +167,7 @@ static void add_cand(hetero_plan *p, const struct hetero_variant *v,
     c->pub.num_threads = threads;
     c->pub.reason = "";
     c->pub.eligible = true;
+    c->cl = v->backend == HETERO_BACKEND_OPENCL ? p->cl : NULL;
     exec_init(p, c, NULL, &ex);
     if (v->backend == HETERO_BACKEND_OPENCL && !p->cl) {
         c->pub.eligible = false;
@@ -159,8 +179,8 @@ static void add_cand(hetero_plan *p, const struct hetero_variant *v,
     if (v->work)
         v->work(args, &w);
     c->work = w;
-    hetero__cost_predict(p->ctx, p->k, v, threads, p->cl_id, unified, &w,
-                         &pr);
+    hetero__cost_predict(p->ctx, p->k, v, threads, cand_device_id(c), unified,
+                         &w, &pr);
     c->pub.predicted_s = pr.total_s;
     c->pub.overhead_s = pr.overhead_s;
     c->pub.compute_s = pr.compute_s;
@@ -215,24 +235,21 @@ static int pick_rival(const hetero_plan *p)
 static int open_rival(hetero_plan *p, const void *args)
 {
 #if HETERO_WITH_OPENCL
-    const struct cand *c = &p->cands[p->rival];
+    struct cand *c = &p->cands[p->rival];
     struct hetero_exec ex;
     const char *why = "";
 
-    if (!c->lazy || p->rival_cl)
+    if (!c->lazy || c->cl)
         return 0;
-    if (hetero__cl_device_get(p->ctx, &p->rival_cl) != 0) {
-        p->rival_cl = NULL;
+    if (hetero__cl_device_get(p->ctx, &c->cl) != 0) {
+        c->cl = NULL;
         return HETERO_ENODEV;
     }
     exec_init(p, c, NULL, &ex);
     if (c->v->supports && !c->v->supports(&ex, args, &why)) {
-        p->rival_cl = NULL;
+        c->cl = NULL;
         return HETERO_ENOTSUP;
     }
-    p->rival_cl_id = hetero__cl_device_id(p->rival_cl);
-    snprintf(p->rival_device, sizeof(p->rival_device), "%s",
-             hetero__cl_device_name(p->rival_cl));
 #else
     (void)p;
     (void)args;
@@ -263,6 +280,7 @@ static void race_record(hetero_plan *p, int side, double t)
                  p->k->name, hetero_backend_name(r->v->backend),
                  r->v->algo ? "/" : "", r->v->algo ? r->v->algo : "",
                  r->pub.num_threads, m[1] * 1e3, m[0] * 1e3, RACE_EACH);
+        cand_device_name(r, p->rival_device, sizeof(p->rival_device));
         p->rival_won = true;
     }
 }
@@ -429,7 +447,6 @@ static int add_cl_cands(hetero_plan *p, const void *args, const char *algo,
             skip = "no OpenCL device";
         } else {
             unified = hetero__cl_device_unified(p->cl);
-            p->cl_id = hetero__cl_device_id(p->cl);
         }
     } else if (race) {
         skip = "not opened: the CPU is predicted faster; raced from the "
@@ -579,13 +596,7 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
                  hetero_backend_name(c->v->backend), c->v->algo ? "/" : "",
                  c->v->algo ? c->v->algo : "", c->pub.num_threads, how,
                  p->n_cands);
-#if HETERO_WITH_OPENCL
-        if (c->v->backend == HETERO_BACKEND_OPENCL)
-            snprintf(p->device, sizeof(p->device), "%s",
-                     hetero__cl_device_name(p->cl));
-        else
-#endif /* HETERO_WITH_OPENCL */
-            snprintf(p->device, sizeof(p->device), "cpu");
+        cand_device_name(c, p->device, sizeof(p->device));
     }
 
     /* Prepare the chosen variant now (FFTW plans, OpenCL programs). */
@@ -604,7 +615,7 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
                 c = &p->cands[p->chosen];
                 exec_init(p, c, NULL, &ex);
                 ret = c->v->prepare ? c->v->prepare(&ex, args, &p->state) : 0;
-                snprintf(p->device, sizeof(p->device), "cpu");
+                cand_device_name(c, p->device, sizeof(p->device));
             }
             if (ret)
                 goto out_free;
@@ -614,16 +625,6 @@ static int plan_build(hetero_context *ctx, const hetero_kernel *k,
         !(opts->flags & HETERO_PLAN_MEASURE)) {
         p->rival = pick_rival(p);
         p->racing = p->rival >= 0;
-#if HETERO_WITH_OPENCL
-        if (p->rival >= 0 &&
-            p->cands[p->rival].v->backend == HETERO_BACKEND_OPENCL) {
-            /* A lazy rival's device is named when it is opened. */
-            if (p->cl)
-                snprintf(p->rival_device, sizeof(p->rival_device), "%s",
-                         hetero__cl_device_name(p->cl));
-        } else
-#endif /* HETERO_WITH_OPENCL */
-            snprintf(p->rival_device, sizeof(p->rival_device), "cpu");
     }
     ret = pthread_mutex_init(&p->lock, NULL);
     if (ret) {
@@ -755,13 +756,7 @@ int hetero_plan_execute(hetero_plan *p, struct hetero_call *call)
             p->cands[idx].v->work(args, &w);
         hetero__cost_observe(p->ctx, p->k, p->cands[idx].v,
                              p->cands[idx].pub.num_threads,
-                             p->cands[idx].v->backend !=
-                                     HETERO_BACKEND_OPENCL
-                                 ? NULL
-                                 : (idx == p->rival && p->rival_cl_id
-                                        ? p->rival_cl_id
-                                        : p->cl_id),
-                             &w, t);
+                             cand_device_id(&p->cands[idx]), &w, t);
         return 0;
     }
     if (idx != p->chosen || p->fallback < 0 ||
@@ -815,7 +810,7 @@ const struct hetero_variant *hetero__plan_variant(const hetero_plan *p,
     const struct cand *c = &p->cands[p->chosen];
 
     *threads = c->pub.num_threads;
-    *device = c->v->backend == HETERO_BACKEND_OPENCL ? p->cl_id : NULL;
+    *device = cand_device_id(c);
     return c->v;
 }
 
