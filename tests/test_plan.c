@@ -259,8 +259,8 @@ static void test_plan_concurrent_threads(void **state)
 /* A context with its own (empty) calibration file and hand-set entries:
  * serial predicted 1 ms, the runner-up (the pool on 2 threads, or with
  * cl_rival the OpenCL device) 1.1 ms, everything else far behind. */
-static hetero_context *race_context_with(const char *kname, char *dir,
-                                         bool cl_rival)
+static hetero_context *race_context(const char *kname, char *dir,
+                                    bool cl_rival)
 {
     struct hetero_context_opts o = { .num_threads = 2, .cache_dir = dir };
     const struct hetero_kernel *k =
@@ -301,10 +301,28 @@ static hetero_context *race_context_with(const char *kname, char *dir,
     return ctx;
 }
 
-static hetero_context *race_context(const char *kname, char *dir, size_t n)
+/* Inputs and outputs of a sum over n seeded values, and its serial result,
+ * computed in another context: runs feed the model's online corrections,
+ * and the race context's predictions must stay as set. */
+static double sum_call(hetero_context *ctx, size_t n, uint64_t seed,
+                       struct hetero_array *in, struct hetero_array *out,
+                       struct hetero_call *call)
 {
-    (void)n;
-    return race_context_with(kname, dir, false);
+    const hetero_kernel *k = hetero_kernel_find("sum");
+    hetero_context *ref = ts_context(1);
+    double expect;
+
+    memset(call, 0, sizeof(*call));
+    ts_alloc(in, HETERO_F64, 1, &n);
+    ts_fill_uniform(in, seed, -1, 1);
+    call->inputs = in;
+    call->n_inputs = 1;
+    call->outputs = out;
+    assert_int_equal(hetero_call_alloc_outputs(ctx, k, call), 0);
+    assert_int_equal(hetero_run(ref, k, call, HETERO_PLAN_FORCE_SERIAL), 0);
+    hetero_context_destroy(ref);
+    memcpy(&expect, out->data, sizeof(expect));
+    return expect;
 }
 
 static void race_cleanup(const char *dir)
@@ -359,7 +377,7 @@ static void test_plan_race_identical_kernel(void **state)
 {
     char dir[256];
     size_t n = 200000;
-    hetero_context *ctx = race_context("sum", dir, n);
+    hetero_context *ctx = race_context("sum", dir, false);
     const hetero_kernel *k = hetero_kernel_find("sum");
     struct hetero_array in = { 0 };
     struct hetero_array out = { 0 };
@@ -374,22 +392,7 @@ static void test_plan_race_identical_kernel(void **state)
     int i;
 
     (void)state;
-    ts_alloc(&in, HETERO_F64, 1, &n);
-    ts_fill_uniform(&in, 7, -1, 1);
-    call.inputs = &in;
-    call.n_inputs = 1;
-    call.outputs = &out;
-    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
-    /* The reference from another context: runs feed the model's online
-     * corrections, and this one's predictions must stay as set. */
-    {
-        hetero_context *ref = ts_context(1);
-
-        assert_int_equal(hetero_run(ref, k, &call, HETERO_PLAN_FORCE_SERIAL),
-                         0);
-        hetero_context_destroy(ref);
-    }
-    memcpy(&expect, out.data, sizeof(expect));
+    expect = sum_call(ctx, n, 7, &in, &out, &call);
 
     assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
     assert_int_equal(hetero_plan_info(plan, &info), 0);
@@ -423,7 +426,7 @@ static void test_plan_race_identical_kernel(void **state)
      * the executions above corrected this one's predictions). */
     hetero_context_destroy(ctx);
     race_cleanup(dir);
-    ctx = race_context("sum", dir, n);
+    ctx = race_context("sum", dir, false);
     memset(&rr, 0, sizeof(rr));
     assert_int_equal(pthread_mutex_init(&rr.mu, NULL), 0);
     rr.in = &in;
@@ -454,7 +457,7 @@ static void test_plan_race_lazy_opencl(void **state)
 {
     char dir[256];
     size_t n = 300000;
-    hetero_context *ctx = race_context_with("sum", dir, true);
+    hetero_context *ctx = race_context("sum", dir, true);
     const hetero_kernel *k = hetero_kernel_find("sum");
     struct hetero_array in = { 0 };
     struct hetero_array out = { 0 };
@@ -465,20 +468,7 @@ static void test_plan_race_lazy_opencl(void **state)
     int i;
 
     (void)state;
-    ts_alloc(&in, HETERO_F64, 1, &n);
-    ts_fill_uniform(&in, 9, -1, 1);
-    call.inputs = &in;
-    call.n_inputs = 1;
-    call.outputs = &out;
-    assert_int_equal(hetero_call_alloc_outputs(ctx, k, &call), 0);
-    {
-        hetero_context *ref = ts_context(1);
-
-        assert_int_equal(hetero_run(ref, k, &call, HETERO_PLAN_FORCE_SERIAL),
-                         0);
-        hetero_context_destroy(ref);
-    }
-    memcpy(&expect, out.data, sizeof(expect));
+    expect = sum_call(ctx, n, 9, &in, &out, &call);
     assert_int_equal(hetero_plan_create(ctx, k, &call, 0, &plan), 0);
     assert_int_equal(hetero_plan_info(plan, &info), 0);
     assert_int_equal(info.backend, HETERO_BACKEND_SERIAL);
@@ -508,7 +498,7 @@ static void test_plan_no_race_otherwise(void **state)
 {
     char dir[256];
     size_t n = 100000;
-    hetero_context *ctx = race_context("vecadd", dir, n);
+    hetero_context *ctx = race_context("vecadd", dir, false);
     const hetero_kernel *k = hetero_kernel_find("vecadd");
     struct hetero_array in[2] = { { 0 } };
     struct hetero_array out = { 0 };
