@@ -45,12 +45,15 @@
 
 #include <hetero/hetero.h>
 
+#include "cli.h"
+
 #define MAX_SIZES 256
 #define MAX_SERIES 24
 #define MAX_THREAD_COUNTS 16
 #define MAX_PARAMS 16
 #define MAX_ARR 4
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
+#define PROG "hetero-bench"
 #define EXIT_RUNTIME 1
 
 #define CSV_HEADER                                                             \
@@ -175,24 +178,6 @@ static const struct suite suites[] = {
 static bool progress_on;
 static bool progress_dirty;
 
-static void usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2), noreturn))
-#endif
-    ;
-
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("hetero-bench: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'hetero-bench --help'.\n", stderr);
-    exit(EXIT_USAGE);
-}
-
 /* A message on stderr that does not collide with the progress bar. */
 static void note(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -217,15 +202,9 @@ static void note(const char *fmt, ...)
 
 static void progress(double fraction, const char *what)
 {
-    int width = 30;
-    int filled = (int)(fraction * width + 0.5);
-
     if (!progress_on)
         return;
-    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-44.44s", filled,
-            "##############################", width - filled, "",
-            fraction * 100.0, what);
-    fflush(stderr);
+    cli_progress_draw(fraction, what);
     progress_dirty = true;
 }
 
@@ -334,7 +313,7 @@ static size_t parse_size(const char *opt, const char *s)
     v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= 1.0) || v > 9007199254740992.0 ||
         v != floor(v))
-        usage_error("%s: '%s' is not a positive integer", opt, s);
+        cli_usage_error(PROG, "%s: '%s' is not a positive integer", opt, s);
     return (size_t)v;
 }
 
@@ -346,7 +325,7 @@ static double parse_seconds(const char *opt, const char *s)
     errno = 0;
     v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= 0) || !isfinite(v))
-        usage_error("%s '%s': expected seconds", opt, s);
+        cli_usage_error(PROG, "%s '%s': expected seconds", opt, s);
     return v;
 }
 
@@ -372,11 +351,11 @@ static size_t split_list(char *s, char **parts, size_t max, const char *opt)
 
     for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == max)
-            usage_error("%s: more than %zu items", opt, max);
+            cli_usage_error(PROG, "%s: more than %zu items", opt, max);
         parts[n++] = tok;
     }
     if (n == 0)
-        usage_error("%s is empty", opt);
+        cli_usage_error(PROG, "%s is empty", opt);
     return n;
 }
 
@@ -388,7 +367,7 @@ static size_t parse_sweep(const char *spec, size_t *sizes)
     size_t i;
 
     if (strlen(spec) >= sizeof(buf))
-        usage_error("--sweep '%s': too long", spec);
+        cli_usage_error(PROG, "--sweep '%s': too long", spec);
     snprintf(buf, sizeof(buf), "%s", spec);
     if (strchr(buf, ':')) {
         char *c1 = strchr(buf, ':');
@@ -398,14 +377,14 @@ static size_t parse_sweep(const char *spec, size_t *sizes)
         size_t count;
 
         if (!c2)
-            usage_error("--sweep '%s': expected LO:HI:N", spec);
+            cli_usage_error(PROG, "--sweep '%s': expected LO:HI:N", spec);
         *c1 = '\0';
         *c2 = '\0';
         lo = parse_size("--sweep", buf);
         hi = parse_size("--sweep", c1 + 1);
         count = parse_size("--sweep", c2 + 1);
         if (hi < lo || count > MAX_SIZES)
-            usage_error("--sweep '%s': need LO <= HI and N <= %d", spec,
+            cli_usage_error(PROG, "--sweep '%s': need LO <= HI and N <= %d", spec,
                         MAX_SIZES);
         for (i = 0; i < count; i++) {
             double f = count > 1 ? (double)i / (double)(count - 1) : 0.0;
@@ -452,13 +431,13 @@ static size_t parse_threads(const char *spec, size_t *threads)
     size_t i;
 
     if (strlen(spec) >= sizeof(buf))
-        usage_error("--threads '%s': too long", spec);
+        cli_usage_error(PROG, "--threads '%s': too long", spec);
     snprintf(buf, sizeof(buf), "%s", spec);
     n = split_list(buf, parts, MAX_THREAD_COUNTS, "--threads");
     for (i = 0; i < n; i++) {
         threads[i] = parse_size("--threads", parts[i]);
         if (threads[i] > HETERO_POOL_MAX_THREADS)
-            usage_error("--threads: at most %d", HETERO_POOL_MAX_THREADS);
+            cli_usage_error(PROG, "--threads: at most %d", HETERO_POOL_MAX_THREADS);
     }
     return dedupe_sizes(threads, n);
 }
@@ -475,7 +454,7 @@ static size_t make_series(const char *devices, const size_t *threads,
     size_t m = 0;
 
     if (strlen(devices) >= sizeof(buf))
-        usage_error("--devices '%s': too long", devices);
+        cli_usage_error(PROG, "--devices '%s': too long", devices);
     snprintf(buf, sizeof(buf), "%s", devices);
     n = split_list(buf, parts, 8, "--devices");
     for (i = 0; i < n; i++) {
@@ -487,11 +466,11 @@ static size_t make_series(const char *devices, const size_t *threads,
                 break;
         }
         if (d == HETERO_ARRAY_SIZE(device_names))
-            usage_error("--devices: unknown device '%s' (serial, cpu, gpu, "
+            cli_usage_error(PROG, "--devices: unknown device '%s' (serial, cpu, gpu, "
                         "auto, fftw-threads)",
                         parts[i]);
         if (d == DEV_FFTW && strcmp(kernel, "fft2") != 0)
-            usage_error("--devices: fftw-threads is a peer of fft2 only");
+            cli_usage_error(PROG, "--devices: fftw-threads is a peer of fft2 only");
         if (d == DEV_CPU) {
             for (t = 0; t < n_threads && m < MAX_SERIES; t++) {
                 out[m].dev = DEV_CPU;
@@ -1293,7 +1272,7 @@ static int run_sweep(const struct sweep_opts *o, FILE *csv, bool header,
 
     k = hetero_kernel_find(o->kernel);
     if (!k)
-        usage_error("unknown kernel '%s' (see hetero-run --list)", o->kernel);
+        cli_usage_error(PROG, "unknown kernel '%s' (see hetero-run --list)", o->kernel);
     s = calloc(1, sizeof(*s));
     if (!s) {
         note("out of memory");
@@ -1318,9 +1297,9 @@ static int run_sweep(const struct sweep_opts *o, FILE *csv, bool header,
         const char *text = o->shape ? o->shape : hetero_kernel_default_shape(k);
 
         if (dt == HETERO_DTYPE_NONE)
-            usage_error("--dtype '%s': unknown", o->dtype);
+            cli_usage_error(PROG, "--dtype '%s': unknown", o->dtype);
         if (hetero_shape_parse(text, &ndim, tmpl))
-            usage_error("--shape '%s': %s", text, hetero_context_errmsg(NULL));
+            cli_usage_error(PROG, "--shape '%s': %s", text, hetero_context_errmsg(NULL));
     }
     s->res = calloc(s->n_sizes * s->n_series, sizeof(*s->res));
     if (!s->res) {
@@ -1413,7 +1392,7 @@ static int run_suites(const char *name, const char *out_dir,
         fflush(stdout);
     }
     if (!found)
-        usage_error("unknown suite '%s' (see --help)", name);
+        cli_usage_error(PROG, "unknown suite '%s' (see --help)", name);
     return rc;
 }
 
@@ -1483,7 +1462,7 @@ int main(int argc, char **argv)
         case 'r':
             o.repeat = (long)parse_size("--repeat", optarg);
             if (o.repeat > 100000)
-                usage_error("--repeat: at most 100000");
+                cli_usage_error(PROG, "--repeat: at most 100000");
             repeat_given = true;
             break;
         case 'M':
@@ -1496,7 +1475,7 @@ int main(int argc, char **argv)
         case 'R':
             o.max_repeat = (long)parse_size("--max-repeat", optarg);
             if (o.max_repeat > 100000)
-                usage_error("--max-repeat: at most 100000");
+                cli_usage_error(PROG, "--max-repeat: at most 100000");
             break;
         case 'o':
             csv_path = optarg;
@@ -1505,9 +1484,9 @@ int main(int argc, char **argv)
             char *eq = strchr(optarg, '=');
 
             if (!eq || eq == optarg || !eq[1])
-                usage_error("--param '%s': expected NAME=VALUE", optarg);
+                cli_usage_error(PROG, "--param '%s': expected NAME=VALUE", optarg);
             if (o.n_params == MAX_PARAMS)
-                usage_error("too many --param options");
+                cli_usage_error(PROG, "too many --param options");
             *eq = '\0';
             params[o.n_params].name = optarg;
             params[o.n_params].value = eq + 1;
@@ -1542,13 +1521,13 @@ int main(int argc, char **argv)
             print_help();
             return 0;
         case ':':
-            usage_error("option '%s' needs a value", argv[optind - 1]);
+            cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
         default:
-            usage_error("unknown option '%s'", argv[optind - 1]);
+            cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (o.quick && !repeat_given)
         o.repeat = 3;
     if (o.quick && !target_given)
@@ -1556,11 +1535,11 @@ int main(int argc, char **argv)
     progress_on = isatty(STDERR_FILENO) != 0;
     if (suite) {
         if (o.kernel || o.sweep || csv_path)
-            usage_error("--suite excludes --kernel, --sweep and --csv");
+            cli_usage_error(PROG, "--suite excludes --kernel, --sweep and --csv");
         return run_suites(suite, out_dir, &o);
     }
     if (!o.kernel || !o.sweep)
-        usage_error("--kernel and --sweep are required (or --suite)");
+        cli_usage_error(PROG, "--kernel and --sweep are required (or --suite)");
     if (csv_path) {
         csv = fopen(csv_path, "w");
         if (!csv) {

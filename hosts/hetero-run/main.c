@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,9 +22,12 @@
 
 #include <hetero/hetero.h>
 
+#include "cli.h"
+
 #define MAX_ARR 4
 #define MAX_PARAMS 16
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
+#define PROG "hetero-run"
 #define EXIT_RUNTIME 1
 
 struct options {
@@ -51,24 +53,6 @@ struct options {
     int quick;
     int crossover;
 };
-
-static void usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2), noreturn))
-#endif
-    ;
-
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("hetero-run: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'hetero-run --help'.\n", stderr);
-    exit(EXIT_USAGE);
-}
 
 static int runtime_error(hetero_context *ctx, int err, const char *what)
 {
@@ -205,7 +189,7 @@ static long parse_long(const char *opt, const char *s, long min, long max)
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < min || v > max)
-        usage_error("%s: '%s' is not an integer in [%ld, %ld]", opt, s, min,
+        cli_usage_error(PROG, "%s: '%s' is not an integer in [%ld, %ld]", opt, s, min,
                     max);
     return v;
 }
@@ -268,21 +252,21 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'i':
             if (o->n_inputs == MAX_ARR)
-                usage_error("too many --input files");
+                cli_usage_error(PROG, "too many --input files");
             o->inputs[o->n_inputs++] = optarg;
             break;
         case 'o':
             if (o->n_outputs == MAX_ARR)
-                usage_error("too many --output files");
+                cli_usage_error(PROG, "too many --output files");
             o->outputs[o->n_outputs++] = optarg;
             break;
         case 'p': {
             char *eq = strchr(optarg, '=');
 
             if (!eq || eq == optarg || !eq[1])
-                usage_error("--param '%s': expected NAME=VALUE", optarg);
+                cli_usage_error(PROG, "--param '%s': expected NAME=VALUE", optarg);
             if (o->n_params == MAX_PARAMS)
-                usage_error("too many --param options");
+                cli_usage_error(PROG, "too many --param options");
             *eq = '\0';
             o->params[o->n_params].name = optarg;
             o->params[o->n_params].value = eq + 1;
@@ -317,13 +301,13 @@ static void parse_args(int argc, char **argv, struct options *o)
             printf("hetero-run (libhetero) %s\n", hetero_version());
             exit(0);
         case ':':
-            usage_error("option '%s' needs a value", argv[optind - 1]);
+            cli_usage_error(PROG, "option '%s' needs a value", argv[optind - 1]);
         default:
-            usage_error("unknown option '%s'", argv[optind - 1]);
+            cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+        cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
 }
 
 static unsigned device_flags(const char *dev)
@@ -336,7 +320,7 @@ static unsigned device_flags(const char *dev)
         return HETERO_PLAN_FORCE_OPENCL;
     if (strcmp(dev, "auto") == 0)
         return HETERO_PLAN_ESTIMATE;
-    usage_error("--device '%s': expected serial, cpu, gpu or auto", dev);
+    cli_usage_error(PROG, "--device '%s': expected serial, cpu, gpu or auto", dev);
 }
 
 
@@ -533,30 +517,30 @@ static int run_main(struct options *o)
 
     k = hetero_kernel_find(o->kernel);
     if (!k)
-        usage_error("unknown kernel '%s' (see --list)", o->kernel);
+        cli_usage_error(PROG, "unknown kernel '%s' (see --list)", o->kernel);
     dtype = hetero_dtype_from_name(o->dtype);
     if (dtype != HETERO_F64 && dtype != HETERO_F32)
-        usage_error("--dtype '%s': expected f64 or f32", o->dtype);
+        cli_usage_error(PROG, "--dtype '%s': expected f64 or f32", o->dtype);
     popts.flags = device_flags(o->device);
     popts.num_threads = o->threads;
     n_in = hetero_kernel_n_inputs(k);
     if (o->n_inputs && o->n_inputs != n_in)
-        usage_error("kernel %s takes %zu input(s), %zu --input given",
+        cli_usage_error(PROG, "kernel %s takes %zu input(s), %zu --input given",
                     o->kernel, n_in, o->n_inputs);
     if (o->n_outputs > hetero_kernel_n_outputs(k))
-        usage_error("kernel %s has %zu output(s), %zu --output given",
+        cli_usage_error(PROG, "kernel %s has %zu output(s), %zu --output given",
                     o->kernel, hetero_kernel_n_outputs(k), o->n_outputs);
     if (o->n_inputs && o->shape)
-        usage_error("--shape and --input exclude each other");
+        cli_usage_error(PROG, "--shape and --input exclude each other");
     if (n_in == 0 && o->shape)
-        usage_error("kernel %s takes no input arrays: drop --shape (see "
+        cli_usage_error(PROG, "kernel %s takes no input arrays: drop --shape (see "
                     "--list for its parameters)",
                     o->kernel);
     if (!o->n_inputs && n_in) {
         const char *text = o->shape ? o->shape : hetero_kernel_default_shape(k);
 
         if (hetero_shape_parse(text, &ndim, shape))
-            usage_error("--shape '%s': %s", text, hetero_context_errmsg(NULL));
+            cli_usage_error(PROG, "--shape '%s': %s", text, hetero_context_errmsg(NULL));
     }
 
     ret = hetero_context_create(NULL, &ctx);
@@ -798,16 +782,10 @@ out:
 
 static void progress_bar(void *user, double fraction, const char *what)
 {
-    int width = 30;
-    int filled = (int)(fraction * width + 0.5);
-
     (void)user;
-    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-40.40s", filled,
-            "##############################", width - filled, "",
-            fraction * 100.0, what);
+    cli_progress_draw(fraction, what);
     if (fraction >= 1.0)
         fputc('\n', stderr);
-    fflush(stderr);
 }
 
 static int run_calibrate(const struct options *o)
@@ -821,7 +799,7 @@ static int run_calibrate(const struct options *o)
     if (o->kernel) { /* else every kernel */
         copts.kernel = hetero_kernel_find(o->kernel);
         if (!copts.kernel)
-            usage_error("unknown kernel '%s' (see --list)", o->kernel);
+            cli_usage_error(PROG, "unknown kernel '%s' (see --list)", o->kernel);
     }
     copts.quick = o->quick != 0;
     if (isatty(STDERR_FILENO))
